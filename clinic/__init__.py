@@ -1,0 +1,1 @@
+"""Shared server-side code of the clinic FAQ assistant: settings, storage, NLU components, launcher."""

@@ -1,0 +1,18 @@
+"""Where conversations (and later leads) are stored: one URL, SQLite file by default."""
+from typing import Any, Dict, Optional
+
+from clinic.settings import PROJECT_ROOT, load
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def database_url(settings: Optional[Dict[str, Dict[str, Any]]] = None) -> str:
+    """DATABASE_URL with a relative SQLite path anchored at the project root (so cwd never matters)."""
+    url = (settings or load())["database"]["url"].strip()
+    if url.startswith("postgres://"):  # Heroku-style scheme that SQLAlchemy 1.4 no longer accepts
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith(SQLITE_PREFIX) and not url.startswith(SQLITE_PREFIX + "/"):
+        path = PROJECT_ROOT / url[len(SQLITE_PREFIX):]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"{SQLITE_PREFIX}{path}"
+    return url

@@ -1,0 +1,90 @@
+"""NLU pipeline components: bound what reaches the model, and fall back when an FAQ answer is unsure."""
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+GUARD_VERDICT = "message_guard"
+TOO_LONG_INTENT = "message_too_long"
+NO_WORDS_INTENT = "empty_message"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class MessageGuard(GraphComponent):
+    """First in the pipeline: cuts overlong text so the model's cost stays bounded, and flags messages
+    with no words (empty, whitespace, emoji only) or that were too long, for a polite reply."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_chars": 500}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.max_chars = int(config["max_chars"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "MessageGuard":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            verdict = self.verdict(text, self.max_chars)
+            if verdict:
+                message.set(GUARD_VERDICT, verdict)
+            if len(text) > self.max_chars:
+                message.set(TEXT, text[: self.max_chars], add_to_output=False)
+        return messages
+
+    @staticmethod
+    def verdict(text: Text, max_chars: int) -> Optional[Text]:
+        """The intent to force for this text, or None when the model should decide."""
+        if len(text) > max_chars:
+            return TOO_LONG_INTENT
+        if not any(char.isalnum() for char in text):
+            return NO_WORDS_INTENT
+        return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class FaqFallbackClassifier(FallbackClassifier):
+    """Rasa's FallbackClassifier, which only sees intent confidence, extended to fall back when the
+    ResponseSelector is unsure which FAQ answer fits, and to apply MessageGuard's verdict."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**FallbackClassifier.get_default_config(), "retrieval_intent": "faq", "response_threshold": 0.5}
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        unguarded = []
+        for message in messages:
+            verdict = message.get(GUARD_VERDICT)
+            if verdict:
+                forced = {INTENT_NAME_KEY: verdict, "confidence": 1.0}
+                message.data[INTENT] = forced
+                message.data[INTENT_RANKING_KEY] = [forced]
+            else:
+                unguarded.append(message)
+        super().process(unguarded)
+        return messages
+
+    def _should_fallback(self, message: Message) -> bool:
+        return super()._should_fallback(message) or self._response_unsure(message)
+
+    def _response_unsure(self, message: Message) -> bool:
+        retrieval_intent = self.component_config["retrieval_intent"]
+        if message.data[INTENT].get(INTENT_NAME_KEY) != retrieval_intent:
+            return False
+        prediction = (message.get("response_selector") or {}).get(retrieval_intent) or {}
+        confidence = (prediction.get("response") or {}).get("confidence") or 0.0
+        return confidence < self.component_config["response_threshold"]

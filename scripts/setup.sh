@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what is missing and trains the model only when content changed.
+# Sourced by run.sh and test.sh; safe to run on its own: `scripts/setup.sh`.
+#
+# Python environment: one virtual environment per set of pinned requirements, kept in
+#   $CLINIC_CACHE_DIR (default ~/.cache/clinic-faq-assistant) and linked as ./.venv,
+#   so fresh clones on the same machine (and CI) reuse it instead of reinstalling.
+# Model: trained into models/ and copied to the cache under a hash of data/, domain.yml and
+#   config.yml, so an unchanged clone starts from the cached model without training.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export RASA_TELEMETRY_ENABLED=false
+CACHE_DIR="${CLINIC_CACHE_DIR:-$HOME/.cache/clinic-faq-assistant}"
+PYTHON="${PYTHON:-python3}"
+mkdir -p "$CACHE_DIR" var
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+ensure_venv() {
+  local req_hash venv
+  req_hash=$( { "$PYTHON" --version 2>&1; cat requirements/runtime.txt requirements/dev.txt; } | sha256sum | cut -c1-16)
+  venv="${VENV_DIR:-$CACHE_DIR/venv-$req_hash}"
+  if [ ! -f "$venv/.complete" ]; then
+    log "installing pinned dependencies into $venv (about 2-3 minutes, once per requirements change)"
+    rm -rf "$venv"
+    "$PYTHON" -m venv "$venv"
+    # The pins are a full, resolved closure (see requirements/runtime.txt): --no-deps keeps pip
+    # from re-resolving, --ignore-requires-python lets Rasa 3.6 (declared <3.11) install on 3.11.
+    "$venv/bin/pip" install --quiet --no-deps --ignore-requires-python \
+      -r requirements/runtime.txt -r requirements/dev.txt 2> >(grep -v "is ignored: it is neither" >&2)
+    touch "$venv/.complete"
+  fi
+  ln -sfn "$venv" .venv
+}
+
+ensure_model() {
+  local content_hash cached
+  content_hash=$(find data domain.yml config.yml clinic/nlu_components.py -type f \( -name '*.yml' -o -name '*.py' \) \
+                 -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
+  cached="$CACHE_DIR/models/$content_hash.tar.gz"
+  mkdir -p models "$CACHE_DIR/models"
+  if [ -f "models/$content_hash.tar.gz" ]; then
+    :
+  elif [ -f "$cached" ]; then
+    log "using cached model $content_hash"
+    cp "$cached" "models/$content_hash.tar.gz"
+  else
+    log "content changed: training model $content_hash (about 2 minutes)"
+    .venv/bin/rasa train --fixed-model-name "$content_hash" --out models >var/train.log 2>&1 \
+      || { tail -40 var/train.log >&2; log "training failed, full log in var/train.log"; exit 1; }
+    cp "models/$content_hash.tar.gz" "$cached.partial" && mv "$cached.partial" "$cached"
+    # keep the five newest cached models
+    ls -1t "$CACHE_DIR"/models/*.tar.gz | tail -n +6 | xargs -r rm -f
+  fi
+  # Rasa serves the newest model in models/: make the current one newest.
+  touch "models/$content_hash.tar.gz"
+  echo "models/$content_hash.tar.gz" > var/current-model
+}
+
+ensure_venv
+ensure_model
