@@ -1,0 +1,80 @@
+"""Scores the trained model on the held-out visitor questions (bench/heldout.yml), per topic.
+
+A question counts as correct only when the assistant would give the right answer: the right intent
+and, for FAQ questions, the right topic, without falling back. Fallbacks (asking to rephrase) are
+counted apart from wrong answers, because a fallback is safe and a wrong answer is not.
+
+    .venv/bin/python bench/accuracy.py [--model models/<hash>.tar.gz] [--show-errors]
+"""
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bench.heldout_set import PROJECT_ROOT, heldout, leaked_questions  # noqa: E402
+
+
+def predicted_label(parse: Dict[str, Any]) -> str:
+    intent = parse["intent"]["name"]
+    if intent == "faq":
+        return parse["response_selector"]["faq"]["response"]["intent_response_key"]
+    return intent
+
+
+async def score(model: Path, show_errors: bool) -> Dict[str, Counter]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    results: Dict[str, Counter] = defaultdict(Counter)
+    for label, questions in heldout().items():
+        for question in questions:
+            predicted = predicted_label(await agent.parse_message(question))
+            outcome = "correct" if predicted == label else "fallback" if predicted == "nlu_fallback" else "wrong"
+            results[label][outcome] += 1
+            if show_errors and outcome != "correct":
+                print(f"  {outcome:8} {label:26} -> {predicted:26} {question}")
+    return results
+
+
+def report(results: Dict[str, Counter]) -> float:
+    print(f"{'label':28}{'n':>4}{'correct':>9}{'fallback':>9}{'wrong':>7}{'accuracy':>10}")
+    totals: Counter = Counter()
+    faq: Counter = Counter()
+    for label, counts in results.items():
+        n = sum(counts.values())
+        totals.update(counts)
+        if label.startswith("faq/"):
+            faq.update(counts)
+        print(f"{label:28}{n:>4}{counts['correct']:>9}{counts['fallback']:>9}{counts['wrong']:>7}{counts['correct'] / n:>10.1%}")
+    for name, counts in (("FAQ topics", faq), ("overall", totals)):
+        n = sum(counts.values())
+        print(f"{name:28}{n:>4}{counts['correct']:>9}{counts['fallback']:>9}{counts['wrong']:>7}{counts['correct'] / n:>10.1%}")
+    return totals["correct"] / sum(totals.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Held-out accuracy per topic.")
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    leaked = leaked_questions()
+    if leaked:
+        print(f"These held-out questions are in the training data, remove them from one side: {leaked}")
+        return 2
+    model = args.model or PROJECT_ROOT / (PROJECT_ROOT / "var" / "current-model").read_text().strip()
+    print(f"model: {model}")
+    report(asyncio.run(score(model, args.show_errors)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

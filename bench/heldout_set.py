@@ -1,0 +1,34 @@
+"""The held-out questions of bench/heldout.yml, and a check that none of them is in the training data."""
+import re
+from pathlib import Path
+from typing import Dict, List, Set
+
+import yaml
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+def heldout(path: Path = BENCH_DIR / "heldout.yml") -> Dict[str, List[str]]:
+    """{expected label: questions}; labels are intents, or faq/<topic> for FAQ questions."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def training_examples(data_dir: Path = PROJECT_ROOT / "data") -> Set[str]:
+    examples = set()
+    for path in data_dir.rglob("*.yml"):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            for line in block.get("examples", "").splitlines():
+                if line.strip().startswith("- "):
+                    examples.add(normalise(line.strip()[2:]))
+    return examples
+
+
+def leaked_questions() -> List[str]:
+    """Held-out questions that also appear in the training data (the set is then no longer held out)."""
+    seen = training_examples()
+    return [q for questions in heldout().values() for q in questions if normalise(q) in seen]

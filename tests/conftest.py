@@ -1,0 +1,84 @@
+"""Shared fixtures: a real assistant (action server + Rasa server) on test ports with its own database."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from clinic.serve import QUIET_ENV, Assistant  # noqa: E402
+
+TEST_RASA_PORT = 5105
+TEST_ACTION_PORT = 5155
+VENV_BIN = Path(sys.executable).parent
+
+
+def run_rasa(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Runs a `rasa` command in the project and returns its result (output captured as text)."""
+    return subprocess.run(
+        [str(VENV_BIN / "rasa"), *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **QUIET_ENV},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+class Visitor:
+    """Talks to the assistant over the REST channel, as the website would."""
+
+    def __init__(self, assistant: Assistant, sender: str) -> None:
+        self.assistant = assistant
+        self.sender = sender
+
+    def say(self, text: str) -> List[Dict]:
+        response = requests.post(
+            f"{self.assistant.url}/webhooks/rest/webhook", json={"sender": self.sender, "message": text}, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def tracker(self) -> Dict:
+        response = requests.get(
+            f"{self.assistant.url}/conversations/{self.sender}/tracker",
+            params={"token": self.assistant.token},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def last_answer_action(self) -> str:
+        """The `utter_action` recorded on the last bot message (which response answered)."""
+        bot_events = [e for e in self.tracker()["events"] if e["event"] == "bot"]
+        return bot_events[-1]["metadata"].get("utter_action")
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    workdir = tmp_path_factory.mktemp("assistant")
+    server = Assistant(
+        rasa_port=TEST_RASA_PORT,
+        action_port=TEST_ACTION_PORT,
+        database=f"sqlite:///{workdir / 'conversations.sqlite'}",
+        log_dir=workdir / "logs",
+    )
+    try:
+        server.start()
+    except Exception:
+        for log in (workdir / "logs").glob("*.log"):
+            print(f"--- {log.name}\n{log.read_text()[-4000:]}")
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def visitor(assistant: Assistant, request: pytest.FixtureRequest) -> Visitor:
+    return Visitor(assistant, sender=f"test-{request.node.name}-{os.getpid()}")
