@@ -1,0 +1,126 @@
+"""REST latency and throughput of the real assistant.
+
+Starts its own assistant (test ports, throw-away database) unless --url points at a running one, then:
+  * p50/p95 reply latency over 200 sequential questions (a new visitor every 10 messages),
+  * messages per second with 16 concurrent visitors,
+  * start-up time and the Rasa server's resident memory.
+
+    .venv/bin/python bench/latency.py [--url http://127.0.0.1:5005] [--sequential 200] [--senders 16]
+"""
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from itertools import cycle
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.heldout_set import heldout  # noqa: E402
+from clinic.serve import Assistant  # noqa: E402
+
+MESSAGES_PER_VISITOR = 10
+
+
+def questions() -> List[str]:
+    return [q for label, qs in heldout().items() if label.startswith("faq/") for q in qs]
+
+
+def ask(url: str, sender: str, text: str) -> Tuple[float, bool]:
+    started = time.perf_counter()
+    try:
+        ok = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60).ok
+    except requests.RequestException:
+        ok = False
+    return time.perf_counter() - started, ok
+
+
+def percentile(values: List[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def sequential(url: str, count: int, run_id: str) -> List[float]:
+    texts = cycle(questions())
+    latencies = []
+    for i in range(count):
+        seconds, ok = ask(url, f"bench-{run_id}-seq-{i // MESSAGES_PER_VISITOR}", next(texts))
+        if not ok:
+            raise SystemExit(f"request {i} failed")
+        latencies.append(seconds)
+    return latencies
+
+
+def concurrent(url: str, senders: int, per_sender: int, run_id: str) -> Tuple[float, int, List[float]]:
+    texts = questions()
+
+    def visitor(n: int) -> List[Tuple[float, bool]]:
+        return [ask(url, f"bench-{run_id}-c{n}", texts[(n * per_sender + i) % len(texts)]) for i in range(per_sender)]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        results = [r for rs in pool.map(visitor, range(senders)) for r in rs]
+    elapsed = time.perf_counter() - started
+    return len(results) / elapsed, sum(1 for _, ok in results if not ok), [s for s, _ in results]
+
+
+def rss_mb(pid: int) -> Optional[float]:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def machine() -> str:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="REST latency and throughput.")
+    parser.add_argument("--url")
+    parser.add_argument("--sequential", type=int, default=200)
+    parser.add_argument("--senders", type=int, default=16)
+    parser.add_argument("--per-sender", type=int, default=25)
+    args = parser.parse_args()
+    run_id = str(int(time.time()))
+    print(f"machine: {machine()}")
+    assistant = None
+    if not args.url:
+        workdir = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
+        assistant = Assistant(rasa_port=5205, action_port=5255, database=f"sqlite:///{workdir / 'bench.sqlite'}",
+                              log_dir=workdir / "logs")
+        started = time.perf_counter()
+        assistant.start()
+        print(f"start-up to ready: {time.perf_counter() - started:.1f} s")
+    url = args.url or assistant.url
+    try:
+        ask(url, f"bench-{run_id}-warmup", "hello")
+        latencies = sequential(url, args.sequential, run_id)
+        print(f"sequential, {len(latencies)} questions: p50 {percentile(latencies, .5) * 1000:.0f} ms, "
+              f"p95 {percentile(latencies, .95) * 1000:.0f} ms, mean {statistics.mean(latencies) * 1000:.0f} ms")
+        rate, errors, under_load = concurrent(url, args.senders, args.per_sender, run_id)
+        print(f"{args.senders} concurrent senders x {args.per_sender}: {rate:.1f} messages/s, {errors} errors, "
+              f"p50 {percentile(under_load, .5) * 1000:.0f} ms, p95 {percentile(under_load, .95) * 1000:.0f} ms")
+        if assistant:
+            rasa = assistant.processes[-1]
+            print(f"Rasa server resident memory: {rss_mb(rasa.pid):.0f} MB")
+    finally:
+        if assistant:
+            assistant.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

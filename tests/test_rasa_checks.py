@@ -1,0 +1,20 @@
+"""Rasa's own checks: the data validates, and the test stories pass against the trained model."""
+from pathlib import Path
+
+from conftest import PROJECT_ROOT, run_rasa
+
+
+def test_rasa_data_validate_passes() -> None:
+    result = run_rasa("data", "validate")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "ERROR" not in result.stdout + result.stderr
+
+
+def test_stories_pass(tmp_path: Path) -> None:
+    model = (PROJECT_ROOT / "var" / "current-model").read_text().strip()
+    result = run_rasa(
+        "test", "core", "--model", model, "--stories", "tests/test_stories.yml",
+        "--fail-on-prediction-errors", "--out", str(tmp_path),
+    )
+    failed = tmp_path / "failed_test_stories.yml"
+    assert result.returncode == 0, failed.read_text() if failed.exists() else result.stderr[-3000:]
