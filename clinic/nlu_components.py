@@ -1,13 +1,21 @@
-"""NLU pipeline components: bound what reaches the model, and fall back when an FAQ answer is unsure."""
+"""NLU pipeline components: bound what reaches the model, add sentence meaning, and fall back when an
+FAQ answer is unsure."""
 from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic.sentence_encoder import shared_encoder
 
 GUARD_VERDICT = "message_guard"
 TOO_LONG_INTENT = "message_too_long"
@@ -54,6 +62,43 @@ class MessageGuard(GraphComponent):
         if not any(char.isalnum() for char in text):
             return NO_WORDS_INTENT
         return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds a whole-sentence meaning vector (all-MiniLM-L6-v2) to each message, so the classifiers
+    recognise paraphrases that share no words with the training examples ("narcotics" ~ "opioids")."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEmbeddingFeaturizer":
+        return cls(execution_context.node_name, config)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        pass
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        encoder = shared_encoder()
+        for message in messages:
+            text = message.get(TEXT)
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            if text and tokens:
+                sentence = encoder.encode(text).reshape(1, -1)
+                # Rasa's classifiers need token-level features too; each token carries the sentence's
+                # meaning, so a classifier can use this featurizer alone.
+                sequence = np.repeat(sentence, len(tokens), axis=0)
+                self.add_features_to_message(sequence=sequence, sentence=sentence, attribute=TEXT, message=message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -1,9 +1,11 @@
 """Shared fixtures: a real assistant (action server + Rasa server) on test ports with its own database."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, Iterator, List
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -46,7 +48,7 @@ class Visitor:
 
     def tracker(self) -> Dict:
         response = requests.get(
-            f"{self.assistant.url}/conversations/{self.sender}/tracker",
+            f"{self.assistant.url}/conversations/{quote(self.sender, safe='')}/tracker",
             params={"token": self.assistant.token},
             timeout=30,
         )
@@ -81,4 +83,4 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
 
 @pytest.fixture
 def visitor(assistant: Assistant, request: pytest.FixtureRequest) -> Visitor:
-    return Visitor(assistant, sender=f"test-{request.node.name}-{os.getpid()}")
+    return Visitor(assistant, sender=re.sub(r"\W+", "-", f"test-{request.node.name}-{os.getpid()}"))

@@ -13,7 +13,7 @@ def test_rasa_data_validate_passes() -> None:
 def test_stories_pass(tmp_path: Path) -> None:
     model = (PROJECT_ROOT / "var" / "current-model").read_text().strip()
     result = run_rasa(
-        "test", "core", "--model", model, "--stories", "tests/test_stories.yml",
+        "test", "core", "--e2e", "--model", model, "--stories", "tests/test_stories.yml",
         "--fail-on-prediction-errors", "--out", str(tmp_path),
     )
     failed = tmp_path / "failed_test_stories.yml"
