@@ -22,17 +22,8 @@ TOO_LONG_INTENT = "message_too_long"
 NO_WORDS_INTENT = "empty_message"
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class MessageGuard(GraphComponent):
-    """First in the pipeline: cuts overlong text so the model's cost stays bounded, and flags messages
-    with no words (empty, whitespace, emoji only) or that were too long, for a polite reply."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"max_chars": 500}
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self.max_chars = int(config["max_chars"])
+class NamedComponent(GraphComponent):
+    """A component built from its graph node's name and its config (Rasa featurizers' signature)."""
 
     @classmethod
     def create(
@@ -41,8 +32,21 @@ class MessageGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "MessageGuard":
-        return cls(config)
+    ) -> GraphComponent:
+        return cls(execution_context.node_name, config)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class MessageGuard(NamedComponent):
+    """First in the pipeline: cuts overlong text so the model's cost stays bounded, and flags messages
+    with no words (empty, whitespace, emoji only) or that were too long, for a polite reply."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_chars": 500}
+
+    def __init__(self, name: Text, config: Dict[Text, Any]) -> None:
+        self.max_chars = int({**self.get_default_config(), **config}["max_chars"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -65,19 +69,9 @@ class MessageGuard(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, NamedComponent):
     """Adds a whole-sentence meaning vector (all-MiniLM-L6-v2) to each message, so the classifiers
     recognise paraphrases that share no words with the training examples ("narcotics" ~ "opioids")."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SentenceEmbeddingFeaturizer":
-        return cls(execution_context.node_name, config)
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:

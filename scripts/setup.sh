@@ -37,7 +37,7 @@ ensure_venv() {
 
 ensure_model() {
   local content_hash cached
-  content_hash=$(find data domain.yml config.yml clinic/nlu_components.py -type f \( -name '*.yml' -o -name '*.py' \) \
+  content_hash=$(find data domain.yml config.yml clinic/nlu_components.py clinic/sentence_encoder.py -type f \( -name '*.yml' -o -name '*.py' \) \
                  -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
   cached="$CACHE_DIR/models/$content_hash.tar.gz"
   mkdir -p models "$CACHE_DIR/models"

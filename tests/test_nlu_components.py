@@ -6,7 +6,7 @@ from clinic.nlu_components import FaqFallbackClassifier, MessageGuard
 
 def guarded(text: str, max_chars: int = 500) -> Message:
     message = Message(data={"text": text})
-    MessageGuard({"max_chars": max_chars}).process([message])
+    MessageGuard("guard", {"max_chars": max_chars}).process([message])
     return message
 
 
