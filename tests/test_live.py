@@ -57,8 +57,9 @@ def test_out_of_scope_says_what_it_can_help_with(visitor: Visitor) -> None:
     assert "can't help with that" in reply["text"] and "ketamine infusion therapy" in reply["text"]
 
 
-def test_vague_message_asks_to_rephrase_with_three_topic_buttons(visitor: Visitor) -> None:
-    (reply,) = visitor.say("and what about the other thing with it?")
+@pytest.mark.parametrize("vague", ["ok so", "what?", "hmm"])
+def test_vague_message_asks_to_rephrase_with_three_topic_buttons(visitor: Visitor, vague: str) -> None:
+    (reply,) = visitor.say(vague)
     assert "say it another way" in reply["text"]
     assert len(reply["buttons"]) == 3
     assert all(not b["payload"].startswith("/") for b in reply["buttons"])
