@@ -1,10 +1,11 @@
-"""Scores the trained model on the held-out visitor questions (bench/heldout.yml), per topic.
+"""Scores the trained model on held-out visitor questions (bench/heldout.yml by default), per topic.
 
 A question counts as correct only when the assistant would give the right answer: the right intent
 and, for FAQ questions, the right topic, without falling back. Fallbacks (asking to rephrase) are
 counted apart from wrong answers, because a fallback is safe and a wrong answer is not.
 
-    .venv/bin/python bench/accuracy.py [--model models/<hash>.tar.gz] [--show-errors]
+    .venv/bin/python bench/accuracy.py [--model models/<hash>.tar.gz] [--questions bench/dev_questions.yml]
+                                       [--show-errors]
 """
 import argparse
 import asyncio
@@ -19,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.heldout_set import PROJECT_ROOT, heldout, leaked_questions  # noqa: E402
+from bench.heldout_set import HELDOUT, PROJECT_ROOT, heldout, leaked_questions  # noqa: E402
 
 
 def predicted_label(parse: Dict[str, Any]) -> str:
@@ -29,12 +30,12 @@ def predicted_label(parse: Dict[str, Any]) -> str:
     return intent
 
 
-async def score(model: Path, show_errors: bool) -> Dict[str, Counter]:
+async def score(model: Path, questions_file: Path, show_errors: bool) -> Dict[str, Counter]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     results: Dict[str, Counter] = defaultdict(Counter)
-    for label, questions in heldout().items():
+    for label, questions in heldout(questions_file).items():
         for question in questions:
             predicted = predicted_label(await agent.parse_message(question))
             outcome = "correct" if predicted == label else "fallback" if predicted == "nlu_fallback" else "wrong"
@@ -63,6 +64,7 @@ def report(results: Dict[str, Counter]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Held-out accuracy per topic.")
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--questions", type=Path, default=HELDOUT)
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -71,8 +73,8 @@ def main() -> int:
         print(f"These held-out questions are in the training data, remove them from one side: {leaked}")
         return 2
     model = args.model or PROJECT_ROOT / (PROJECT_ROOT / "var" / "current-model").read_text().strip()
-    print(f"model: {model}")
-    report(asyncio.run(score(model, args.show_errors)))
+    print(f"model: {model}\nquestions: {args.questions}")
+    report(asyncio.run(score(model, args.questions, args.show_errors)))
     return 0
 
 

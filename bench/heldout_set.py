@@ -1,4 +1,5 @@
-"""The held-out questions of bench/heldout.yml, and a check that none of them is in the training data."""
+"""The question sets of bench/ (heldout.yml for reporting, dev_questions.yml for tuning), and a check
+that none of their questions is in the training data."""
 import re
 from pathlib import Path
 from typing import Dict, List, Set
@@ -13,7 +14,11 @@ def normalise(text: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
 
 
-def heldout(path: Path = BENCH_DIR / "heldout.yml") -> Dict[str, List[str]]:
+HELDOUT = BENCH_DIR / "heldout.yml"
+DEV = BENCH_DIR / "dev_questions.yml"
+
+
+def heldout(path: Path = HELDOUT) -> Dict[str, List[str]]:
     """{expected label: questions}; labels are intents, or faq/<topic> for FAQ questions."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
@@ -40,6 +45,6 @@ def leaked_questions() -> List[str]:
     """Held-out questions that are also in the training data, exactly or nearly (then not held out)."""
     seen = training_examples()
     return [
-        q for questions in heldout().values() for q in questions
+        q for path in (HELDOUT, DEV) for questions in heldout(path).values() for q in questions
         if normalise(q) in seen or any(similarity(q, example) >= NEAR_DUPLICATE for example in seen)
     ]
