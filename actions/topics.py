@@ -3,7 +3,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict
 
-import yaml
+from clinic.nlu_data import examples_of, nlu_blocks
 
 FAQ_DIR = Path(__file__).resolve().parent.parent / "data" / "faq"
 
@@ -11,10 +11,4 @@ FAQ_DIR = Path(__file__).resolve().parent.parent / "data" / "faq"
 @lru_cache(maxsize=1)
 def suggested_questions(faq_dir: Path = FAQ_DIR) -> Dict[str, str]:
     """{"faq/<topic>": first example question} for every topic file."""
-    questions = {}
-    for path in sorted(faq_dir.glob("*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            examples = [line[2:].strip() for line in block.get("examples", "").splitlines() if line.startswith("- ")]
-            if examples:
-                questions[block["intent"]] = examples[0]
-    return questions
+    return {block["intent"]: examples_of(block)[0] for block in nlu_blocks(faq_dir) if examples_of(block)}

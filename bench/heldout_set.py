@@ -1,17 +1,14 @@
 """The question sets of bench/ (heldout.yml for reporting, dev_questions.yml for tuning), and a check
 that none of their questions is in the training data."""
-import re
 from pathlib import Path
 from typing import Dict, List, Set
 
 import yaml
 
+from clinic.nlu_data import examples_of, nlu_blocks, normalise
+
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
-
-
-def normalise(text: str) -> str:
-    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
 
 
 HELDOUT = BENCH_DIR / "heldout.yml"
@@ -24,13 +21,7 @@ def heldout(path: Path = HELDOUT) -> Dict[str, List[str]]:
 
 
 def training_examples(data_dir: Path = PROJECT_ROOT / "data") -> Set[str]:
-    examples = set()
-    for path in data_dir.rglob("*.yml"):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            for line in block.get("examples", "").splitlines():
-                if line.strip().startswith("- "):
-                    examples.add(normalise(line.strip()[2:]))
-    return examples
+    return {normalise(example) for block in nlu_blocks(data_dir) for example in examples_of(block)}
 
 
 NEAR_DUPLICATE = 0.8  # share of words two questions have in common (Jaccard) to count as the same

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
+from clinic.nlu_data import examples_of, normalise
 from clinic.settings import PROJECT_ROOT
 
 MIN_EXAMPLES_PER_TOPIC = 25
@@ -34,11 +35,6 @@ class Problem:
         except ValueError:
             shown = self.path
         return f"{shown}:{self.line}: {self.message}"
-
-
-def normalise(example: str) -> str:
-    """Two examples count as the same when they differ only in case, punctuation or spacing."""
-    return " ".join(re.sub(r"[^\w\s']", " ", example.lower()).split())
 
 
 def line_of(lines: List[str], needle: str, start: int = 0) -> int:
@@ -77,11 +73,8 @@ def check(data_dir: Path, articles_file: Path) -> List[Problem]:
                 continue
             start = line_of(lines, f"intent: {intent}") - 1
             topic_place.setdefault(intent, (path, start + 1))
-            for raw in (block.get("examples") or "").splitlines():
-                if not raw.strip().startswith("- "):
-                    continue
-                example = raw.strip()[2:].strip()
-                line = line_of(lines, raw.strip(), start)
+            for example in examples_of(block):
+                line = line_of(lines, f"- {example}", start)
                 examples[normalise(example)].append((intent, path, line))
                 topic_examples[intent].append(example)
         for name, variations in (content.get("responses") or {}).items():
