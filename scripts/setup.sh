@@ -33,6 +33,9 @@ ensure_venv() {
     touch "$venv/.complete"
   fi
   ln -sfn "$venv" .venv
+  # keep this environment and the previous one (about 3 GB each)
+  touch "$venv"
+  ls -1dt "$CACHE_DIR"/venv-* 2>/dev/null | grep -v -x "$venv" | tail -n +2 | xargs -r rm -rf
 }
 
 ensure_model() {
