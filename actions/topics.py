@@ -11,4 +11,4 @@ FAQ_DIR = Path(__file__).resolve().parent.parent / "data" / "faq"
 @lru_cache(maxsize=1)
 def suggested_questions(faq_dir: Path = FAQ_DIR) -> Dict[str, str]:
     """{"faq/<topic>": first example question} for every topic file."""
-    return {block["intent"]: examples_of(block)[0] for block in nlu_blocks(faq_dir) if examples_of(block)}
+    return {block["intent"]: examples[0] for block in nlu_blocks(faq_dir) if (examples := examples_of(block))}

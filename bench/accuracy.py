@@ -21,6 +21,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.heldout_set import HELDOUT, PROJECT_ROOT, heldout, leaked_questions  # noqa: E402
+from clinic.serve import CURRENT_MODEL_FILE  # noqa: E402
 
 
 def predicted_label(parse: Dict[str, Any]) -> str:
@@ -72,7 +73,7 @@ def main() -> int:
     if leaked:
         print(f"These held-out questions are in the training data, remove them from one side: {leaked}")
         return 2
-    model = args.model or PROJECT_ROOT / (PROJECT_ROOT / "var" / "current-model").read_text().strip()
+    model = args.model or PROJECT_ROOT / CURRENT_MODEL_FILE.read_text().strip()
     print(f"model: {model}\nquestions: {args.questions}")
     report(asyncio.run(score(model, args.questions, args.show_errors)))
     return 0

@@ -6,10 +6,9 @@ from typing import Dict, List, Set
 import yaml
 
 from clinic.nlu_data import examples_of, nlu_blocks, normalise
+from clinic.settings import PROJECT_ROOT
 
-BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = BENCH_DIR.parent
-
+BENCH_DIR = PROJECT_ROOT / "bench"
 
 HELDOUT = BENCH_DIR / "heldout.yml"
 DEV = BENCH_DIR / "dev_questions.yml"

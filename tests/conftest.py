@@ -2,22 +2,17 @@
 import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 from typing import Dict, Iterator, List
 from urllib.parse import quote
 
 import pytest
 import requests
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-
-from clinic.serve import QUIET_ENV, Assistant  # noqa: E402
+from clinic.serve import QUIET_ENV, VENV_BIN, Assistant
+from clinic.settings import PROJECT_ROOT
 
 TEST_RASA_PORT = 5105
 TEST_ACTION_PORT = 5155
-VENV_BIN = Path(sys.executable).parent
 
 
 def run_rasa(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:

@@ -1,7 +1,8 @@
 """Rasa's own checks: the data validates, and the test stories pass against the trained model."""
 from pathlib import Path
 
-from conftest import PROJECT_ROOT, run_rasa
+from clinic.serve import CURRENT_MODEL_FILE
+from conftest import run_rasa
 
 
 def test_rasa_data_validate_passes() -> None:
@@ -11,7 +12,7 @@ def test_rasa_data_validate_passes() -> None:
 
 
 def test_stories_pass(tmp_path: Path) -> None:
-    model = (PROJECT_ROOT / "var" / "current-model").read_text().strip()
+    model = CURRENT_MODEL_FILE.read_text().strip()
     result = run_rasa(
         "test", "core", "--e2e", "--model", model, "--stories", "tests/test_stories.yml",
         "--fail-on-prediction-errors", "--out", str(tmp_path),
