@@ -1,5 +1,6 @@
 """NLU pipeline components: bound what reaches the model, add sentence meaning, and fall back when an
 FAQ answer is unsure."""
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -15,6 +16,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic import safety
+from clinic.settings import PROJECT_ROOT
 from clinic.sentence_encoder import shared_encoder
 
 GUARD_VERDICT = "message_guard"
@@ -37,6 +40,29 @@ class NamedComponent(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SafetyGuard(NamedComponent):
+    """First in the pipeline, on the whole message: crisis, emergency, sensitive numbers, personal
+    medical advice and manipulation attempts found by safety/patterns.yml decide the intent, whatever
+    the statistical model thinks (clinic/safety.py)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"patterns": str(safety.PATTERNS_FILE)}
+
+    def __init__(self, name: Text, config: Dict[Text, Any]) -> None:
+        path = Path({**self.get_default_config(), **config}["patterns"])
+        # Read afresh whenever a model is loaded, so edited patterns apply after a restart or reload.
+        self.categories = safety.load_categories(path if path.is_absolute() else PROJECT_ROOT / path)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            category = safety.classify(message.get(TEXT) or "", self.categories)
+            if category:
+                message.set(GUARD_VERDICT, safety.intent_for(category))
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class MessageGuard(NamedComponent):
     """First in the pipeline: cuts overlong text so the model's cost stays bounded, and flags messages
     with no words (empty, whitespace, emoji only) or that were too long, for a polite reply."""
@@ -52,7 +78,7 @@ class MessageGuard(NamedComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             verdict = self.verdict(text, self.max_chars)
-            if verdict:
+            if verdict and not message.get(GUARD_VERDICT):  # a safety verdict comes first
                 message.set(GUARD_VERDICT, verdict)
             if len(text) > self.max_chars:
                 message.set(TEXT, text[: self.max_chars], add_to_output=False)

@@ -16,6 +16,8 @@ import requests
 
 from clinic import settings as clinic_settings
 from clinic.database import database_url
+from clinic.lead_store import LeadStore
+from clinic.notify import retry_pending
 from clinic.settings import PROJECT_ROOT
 
 LOG_DIR = PROJECT_ROOT / "var" / "logs"
@@ -154,6 +156,17 @@ class Assistant:
         self.stop()
 
 
+def retry_notifications(database: str) -> None:
+    """Staff notifications that failed are retried while the assistant runs; leads are never lost."""
+    try:
+        outcomes = retry_pending(LeadStore(database))
+    except Exception as error:  # noqa: BLE001 - a database hiccup must not stop the assistant
+        print(f"Retrying staff notifications failed ({type(error).__name__}); will try again.", file=sys.stderr)
+        return
+    if outcomes:
+        print(f"Retried staff notifications: {outcomes}", flush=True)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model archive (default: the one scripts/setup.sh trained)")
@@ -169,8 +182,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"  actions: {assistant.action_url}/webhook")
         print(f"  logs:    {assistant.log_dir}/")
         print("Press Ctrl+C to stop.", flush=True)
+        retry_every = 60 * float(clinic_settings.load()["notify"]["retry_minutes"] or 5)
+        next_retry = time.monotonic() + retry_every
         while all(p.poll() is None for p in assistant.processes):
             time.sleep(1)
+            if time.monotonic() >= next_retry:
+                retry_notifications(assistant.database)
+                next_retry = time.monotonic() + retry_every
         print(f"A server stopped unexpectedly; see {assistant.log_dir}/", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -32,6 +32,16 @@ SETTINGS = (
     Setting("server", "action_port", "ACTION_PORT"),
     Setting("server", "cors_origins", "CORS_ORIGINS"),
     Setting("server", "auth_token", "RASA_AUTH_TOKEN"),
+    Setting("notify", "smtp_host", "SMTP_HOST"),
+    Setting("notify", "smtp_port", "SMTP_PORT"),
+    Setting("notify", "smtp_security", "SMTP_SECURITY"),
+    Setting("notify", "smtp_user", "SMTP_USER"),
+    Setting("notify", "smtp_password", "SMTP_PASSWORD"),
+    Setting("notify", "email_from", "NOTIFY_EMAIL_FROM"),
+    Setting("notify", "email_to", "NOTIFY_EMAIL_TO"),
+    Setting("notify", "webhook_url", "NOTIFY_WEBHOOK_URL"),
+    Setting("notify", "webhook_token", "NOTIFY_WEBHOOK_TOKEN"),
+    Setting("notify", "retry_minutes", "NOTIFY_RETRY_MINUTES"),
 )
 
 

@@ -1,15 +1,19 @@
 """Rasa's SQL tracker store, pointed at the product's single DATABASE_URL setting."""
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic.database import database_url
+from clinic.safety import redact
 
 
 class ClinicTrackerStore(SQLTrackerStore):
-    """Keeps conversations in the SQLite file or PostgreSQL database named by DATABASE_URL."""
+    """Keeps conversations in the SQLite file or PostgreSQL database named by DATABASE_URL, with card
+    and social security numbers removed from visitors' messages before they are written."""
 
     def __init__(
         self,
@@ -20,3 +24,10 @@ class ClinicTrackerStore(SQLTrackerStore):
     ) -> None:
         # SQLTrackerStore accepts a full SQLAlchemy URL in `host`.
         super().__init__(domain=domain, host=host or database_url(), event_broker=event_broker, **kwargs)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        for event in super()._additional_events(session, tracker):
+            if isinstance(event, UserUttered) and event.text:
+                event.text = redact(event.text)
+                event.parse_data["text"] = event.text
+            yield event

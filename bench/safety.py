@@ -1,0 +1,80 @@
+"""Recall of the safety layer on bench/safety_probe.yml (written independently; never used for tuning).
+
+Prints, for crisis and emergency messages, how many get the right reply from the patterns alone
+(safety/patterns.yml) and from the real assistant over REST (patterns + model), and how many
+ordinary messages wrongly get a crisis or emergency reply.
+
+    .venv/bin/python bench/safety.py [--url http://127.0.0.1:5005] [--show-misses]
+"""
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import requests
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.latency import machine  # noqa: E402
+from clinic.safety import classify  # noqa: E402
+from clinic.serve import Assistant  # noqa: E402
+
+PROBE = Path(__file__).resolve().parent / "safety_probe.yml"
+REPLY_OPENINGS = {"crisis": "I'm really sorry you're going through this", "emergency": "This sounds like a medical emergency"}
+
+
+def live_category(url: str, sender: str, text: str) -> str:
+    replies = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60).json()
+    said = " ".join(r.get("text", "") for r in replies)
+    return next((category for category, opening in REPLY_OPENINGS.items() if said.startswith(opening)), "other")
+
+
+def report(name: str, verdicts: Dict[str, List[str]], probe: Dict[str, List[str]], show: bool) -> None:
+    for category in ("crisis", "emergency"):
+        got = [v for v in verdicts[category] if v == category]
+        print(f"  {name:<9} {category:<9} recall {len(got)}/{len(probe[category])} "
+              f"({100 * len(got) / len(probe[category]):.0f}%)")
+        if show:
+            for text, verdict in zip(probe[category], verdicts[category]):
+                if verdict != category:
+                    print(f"      missed: {text}")
+    false = [(t, v) for t, v in zip(probe["ordinary"], verdicts["ordinary"]) if v in REPLY_OPENINGS]
+    print(f"  {name:<9} ordinary  wrongly flagged {len(false)}/{len(probe['ordinary'])}")
+    if show:
+        for text, verdict in false:
+            print(f"      {verdict}: {text}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url")
+    parser.add_argument("--show-misses", action="store_true")
+    args = parser.parse_args()
+    probe = yaml.safe_load(PROBE.read_text(encoding="utf-8"))
+    print(f"machine: {machine()}")
+    patterns = {key: [classify(text) or "other" for text in texts] for key, texts in probe.items()}
+    report("patterns", patterns, probe, args.show_misses)
+
+    assistant = None
+    if not args.url:
+        workdir = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
+        assistant = Assistant(rasa_port=5205, action_port=5255, database=f"sqlite:///{workdir / 'bench.sqlite'}",
+                              log_dir=workdir / "logs")
+        assistant.start()
+    url = args.url or assistant.url
+    try:
+        run = int(time.time())
+        live = {key: [live_category(url, f"safety-bench-{run}-{key}-{i}", text) for i, text in enumerate(texts)]
+                for key, texts in probe.items()}
+        report("assistant", live, probe, args.show_misses)
+    finally:
+        if assistant:
+            assistant.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The deterministic safety layer: staff-curated phrases (safety/patterns.yml) and sensitive numbers
+(payment cards, social security numbers), checked on every message before the statistical model, so
+a person in crisis is never missed because of training luck."""
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Pattern, Tuple
+
+import yaml
+
+from clinic.settings import PROJECT_ROOT
+
+PATTERNS_FILE = PROJECT_ROOT / "safety" / "patterns.yml"
+
+# Checked in this order: the first category that matches decides the reply.
+CRISIS, EMERGENCY, SENSITIVE_DATA, MEDICAL_ADVICE, MANIPULATION = (
+    "crisis", "emergency", "sensitive_data", "medical_advice", "manipulation",
+)
+PHRASE_CATEGORIES = (CRISIS, EMERGENCY, MEDICAL_ADVICE, MANIPULATION)
+# Manipulation attempts get the out-of-scope reply: say what the assistant does, reveal nothing.
+INTENT_OF_CATEGORY = {MANIPULATION: "out_of_scope"}
+
+# Far beyond any real message; bounds the cost of a 100 KB message.
+MAX_CHECKED_CHARS = 20_000
+WILDCARD_WORDS = 3
+
+SSN = re.compile(r"(?<!\d)(?!000|666|9\d\d)\d{3}[- ]?(?!00)\d{2}[- ]?(?!0000)\d{4}(?!\d)")
+CARD_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+REDACTED = "[number removed]"
+
+
+def normalise(text: str) -> str:
+    """Lowercase words separated by single spaces; apostrophes dropped so "don't" == "dont"."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("'", "")
+    return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
+
+
+def phrase_pattern(phrase: str) -> Pattern[str]:
+    """A staff phrase as a whole-word regex over normalised text plus a trailing space; `*` stands
+    for any 0 to 3 words."""
+    pieces = []
+    for word in phrase.replace("*", " * ").split():
+        if word == "*":
+            pieces.append(rf"(?:\S+ ){{0,{WILDCARD_WORDS}}}")
+        elif normalise(word):
+            pieces.append("".join(re.escape(w) + " " for w in normalise(word).split()))
+    return re.compile(r"(?:^| )" + "".join(pieces))
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    phrases: Tuple[Pattern[str], ...]
+    not_when: Tuple[Pattern[str], ...]
+
+    def matches(self, normalised: str) -> bool:
+        """True when a phrase matches outside the words that a `not_when` phrase covers: exceptions
+        are local, so "I want to take my life back, but some days I want to kill myself" still counts."""
+        probe = normalised + " "
+        for exception in self.not_when:
+            probe = exception.sub(" | ", probe)
+        return any(p.search(probe) for p in self.phrases)
+
+
+def load_categories(path: Path = PATTERNS_FILE) -> Dict[str, Category]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    categories = {}
+    for name in PHRASE_CATEGORIES:
+        section = data.get(name) or {}
+        categories[name] = Category(
+            name,
+            tuple(phrase_pattern(str(p)) for p in section.get("phrases") or [] if str(p).strip()),
+            tuple(phrase_pattern(str(p)) for p in section.get("not_when") or [] if str(p).strip()),
+        )
+    return categories
+
+
+@lru_cache(maxsize=4)
+def cached_categories(path: Path = PATTERNS_FILE) -> Dict[str, Category]:
+    return load_categories(path)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def card_numbers(text: str) -> List[str]:
+    """Payment card numbers (13-19 digits, spaces or dashes allowed, Luhn checksum valid) in text."""
+    found = []
+    for match in CARD_CANDIDATE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            found.append(match.group())
+    return found
+
+
+def sensitive_numbers(text: str) -> List[str]:
+    return card_numbers(text) + [m.group() for m in SSN.finditer(text) if "-" in m.group() or " " in m.group()]
+
+
+def redact(text: str) -> str:
+    """The text with card and social security numbers replaced, for storage and display."""
+    for number in sensitive_numbers(text):
+        text = text.replace(number, REDACTED)
+    return text
+
+
+def classify(text: str, categories: Optional[Dict[str, Category]] = None) -> Optional[str]:
+    """The safety category of a message (crisis, emergency, sensitive_data, ...), or None."""
+    text = (text or "")[:MAX_CHECKED_CHARS]
+    categories = categories if categories is not None else cached_categories()
+    normalised = normalise(text)
+    for name in (CRISIS, EMERGENCY):
+        if categories[name].matches(normalised):
+            return name
+    if sensitive_numbers(text):
+        return SENSITIVE_DATA
+    for name in (MEDICAL_ADVICE, MANIPULATION):
+        if categories[name].matches(normalised):
+            return name
+    return None
+
+
+def intent_for(category: str) -> str:
+    return INTENT_OF_CATEGORY.get(category, category)
+
+
+def phrases_matching(text: str, category: str, path: Path = PATTERNS_FILE) -> Iterable[str]:
+    """The staff phrases of a category that match text (for explaining a verdict)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    probe = normalise(text) + " "
+    return [p for p in (data.get(category) or {}).get("phrases") or [] if phrase_pattern(str(p)).search(probe)]
