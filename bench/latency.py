@@ -15,9 +15,10 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import cycle
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import requests
 
@@ -87,6 +88,25 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+@contextmanager
+def assistant_at(url: Optional[str]) -> Iterator[Tuple[str, Optional[Assistant]]]:
+    """(url, assistant): the running assistant at url, or one started here (bench ports, throw-away
+    database) and stopped afterwards."""
+    if url:
+        yield url, None
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
+    assistant = Assistant(rasa_port=5205, action_port=5255, database=f"sqlite:///{workdir / 'bench.sqlite'}",
+                          log_dir=workdir / "logs")
+    started = time.perf_counter()
+    assistant.start()
+    print(f"start-up to ready: {time.perf_counter() - started:.1f} s")
+    try:
+        yield assistant.url, assistant
+    finally:
+        assistant.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="REST latency and throughput.")
     parser.add_argument("--url")
@@ -96,16 +116,7 @@ def main() -> int:
     args = parser.parse_args()
     run_id = str(int(time.time()))
     print(f"machine: {machine()}")
-    assistant = None
-    if not args.url:
-        workdir = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
-        assistant = Assistant(rasa_port=5205, action_port=5255, database=f"sqlite:///{workdir / 'bench.sqlite'}",
-                              log_dir=workdir / "logs")
-        started = time.perf_counter()
-        assistant.start()
-        print(f"start-up to ready: {time.perf_counter() - started:.1f} s")
-    url = args.url or assistant.url
-    try:
+    with assistant_at(args.url) as (url, assistant):
         ask(url, f"bench-{run_id}-warmup", "hello")
         latencies = sequential(url, args.sequential, run_id)
         print(f"sequential, {len(latencies)} questions: p50 {percentile(latencies, .5) * 1000:.0f} ms, "
@@ -114,11 +125,7 @@ def main() -> int:
         print(f"{args.senders} concurrent senders x {args.per_sender}: {rate:.1f} messages/s, {errors} errors, "
               f"p50 {percentile(under_load, .5) * 1000:.0f} ms, p95 {percentile(under_load, .95) * 1000:.0f} ms")
         if assistant:
-            rasa = assistant.processes[-1]
-            print(f"Rasa server resident memory: {rss_mb(rasa.pid):.0f} MB")
-    finally:
-        if assistant:
-            assistant.stop()
+            print(f"Rasa server resident memory: {rss_mb(assistant.processes[-1].pid):.0f} MB")
     return 0
 
 

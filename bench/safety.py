@@ -8,7 +8,6 @@ ordinary messages wrongly get a crisis or emergency reply.
 """
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -18,9 +17,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.latency import machine  # noqa: E402
+from bench.latency import assistant_at, machine  # noqa: E402
 from clinic.safety import classify  # noqa: E402
-from clinic.serve import Assistant  # noqa: E402
 
 PROBE = Path(__file__).resolve().parent / "safety_probe.yml"
 REPLY_OPENINGS = {"crisis": "I'm really sorry you're going through this", "emergency": "This sounds like a medical emergency"}
@@ -58,21 +56,11 @@ def main() -> int:
     patterns = {key: [classify(text) or "other" for text in texts] for key, texts in probe.items()}
     report("patterns", patterns, probe, args.show_misses)
 
-    assistant = None
-    if not args.url:
-        workdir = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
-        assistant = Assistant(rasa_port=5205, action_port=5255, database=f"sqlite:///{workdir / 'bench.sqlite'}",
-                              log_dir=workdir / "logs")
-        assistant.start()
-    url = args.url or assistant.url
-    try:
+    with assistant_at(args.url) as (url, _):
         run = int(time.time())
         live = {key: [live_category(url, f"safety-bench-{run}-{key}-{i}", text) for i, text in enumerate(texts)]
                 for key, texts in probe.items()}
         report("assistant", live, probe, args.show_misses)
-    finally:
-        if assistant:
-            assistant.stop()
     return 0
 
 

@@ -23,6 +23,11 @@ from clinic.sentence_encoder import shared_encoder
 GUARD_VERDICT = "message_guard"
 TOO_LONG_INTENT = "message_too_long"
 NO_WORDS_INTENT = "empty_message"
+VAGUE_INTENT = "nlu_fallback"
+# Fillers that ask nothing: the visitor is asked to rephrase (with topic suggestions) whatever the
+# model would guess for them.
+VAGUE_MESSAGES = {"hm", "hmm", "hmmm", "huh", "um", "umm", "uh", "eh", "er", "what", "wha", "so", "ok so",
+                  "okay so", "and", "but", "idk", "i dont know", "i dont get it", "dunno", "whatever", "erm"}
 
 
 class NamedComponent(GraphComponent):
@@ -91,6 +96,8 @@ class MessageGuard(NamedComponent):
             return TOO_LONG_INTENT
         if not any(char.isalnum() for char in text):
             return NO_WORDS_INTENT
+        if safety.normalise(text) in VAGUE_MESSAGES:
+            return VAGUE_INTENT
         return None
 
 
@@ -124,14 +131,18 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, NamedComponent):
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class FaqFallbackClassifier(FallbackClassifier):
     """Rasa's FallbackClassifier, which only sees intent confidence, extended to fall back when the
-    ResponseSelector is unsure which FAQ answer fits, and to apply MessageGuard's verdict."""
+    ResponseSelector is unsure which FAQ answer fits, and to apply the guards' verdicts."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**FallbackClassifier.get_default_config(), "retrieval_intent": "faq", "response_threshold": 0.5}
+        return {
+            **FallbackClassifier.get_default_config(),
+            "retrieval_intent": "faq",
+            "response_threshold": 0.5,
+        }
 
     def process(self, messages: List[Message]) -> List[Message]:
-        unguarded = []
+        undecided = []
         for message in messages:
             verdict = message.get(GUARD_VERDICT)
             if verdict:
@@ -139,8 +150,8 @@ class FaqFallbackClassifier(FallbackClassifier):
                 message.data[INTENT] = forced
                 message.data[INTENT_RANKING_KEY] = [forced]
             else:
-                unguarded.append(message)
-        super().process(unguarded)
+                undecided.append(message)
+        super().process(undecided)
         return messages
 
     def _should_fallback(self, message: Message) -> bool:

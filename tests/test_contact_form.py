@@ -107,3 +107,16 @@ def test_contact_details_are_not_written_to_the_logs(assistant: Assistant, visit
     visitor.say("yes")
     logs = "".join(path.read_text(errors="replace") for path in assistant.log_dir.glob("*.log"))
     assert "555-234-5678" not in logs and "+15552345678" not in logs and "ana@example.com" not in logs
+
+
+def test_when_the_action_server_is_down_the_visitor_gets_the_clinic_phone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server = Assistant(rasa_port=5405, action_port=5455, database=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                       log_dir=tmp_path / "logs", extra_env={"CLINIC_PHONE": "555-0100"})
+    with server:
+        visitor = Visitor(server, "actions-down")
+        assert "full name" in texts(visitor.say("can someone call me back"))
+        action_server = server.processes[0]
+        action_server.terminate()
+        action_server.wait(timeout=30)
+        reply = texts(visitor.say("Ana Lopez"))
+    assert "technical problem" in reply and "555-0100" in reply

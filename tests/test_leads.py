@@ -151,3 +151,26 @@ def test_staff_list_export_handled_and_purge(store: LeadStore, monkeypatch: pyte
     assert len(store.list()) == 2 and "Deleted 0 contact requests" in out.getvalue()
     leads_command.main(["purge", "--older-than", "0"], io.StringIO())
     assert store.list() == []
+
+
+def test_purge_deletes_old_conversations_and_keeps_recent_ones(store: LeadStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Uses Rasa's own SQL tracker store on the same database, as the running assistant does."""
+    import asyncio
+    import time
+
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from clinic.tracker_store import ClinicTrackerStore
+
+    url = str(store.engine.url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    conversations = ClinicTrackerStore(host=url)
+    for sender, age_days in (("old-visitor", 40), ("recent-visitor", 1)):
+        tracker = DialogueStateTracker(sender, slots=[])
+        tracker.update(UserUttered("is it safe?", timestamp=time.time() - age_days * 86400))
+        asyncio.run(conversations.save(tracker))
+    out = io.StringIO()
+    leads_command.main(["purge", "--older-than", "30"], out)
+    assert "1 conversations" in out.getvalue()
+    assert set(asyncio.run(conversations.keys())) == {"recent-visitor"}
