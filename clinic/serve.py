@@ -1,4 +1,5 @@
-"""Starts the assistant: the action server and the Rasa server (REST, socketio, HTTP API), and waits.
+"""Starts the assistant: the action server, the Rasa server (REST, socketio, HTTP API) and the web server
+of the chat widget and demo site (clinic/web_server.py), and waits.
 
 `scripts/run.sh` uses it after set-up; the tests and benchmarks use `Assistant` to run a real one.
 """
@@ -48,6 +49,7 @@ class Assistant:
         model: Optional[Path] = None,
         log_dir: Path = LOG_DIR,
         extra_env: Optional[Dict[str, str]] = None,
+        web_port: Optional[int] = None,
     ) -> None:
         conf = clinic_settings.load()
         self.host = conf["server"]["host"]
@@ -60,6 +62,8 @@ class Assistant:
         self.log_dir = log_dir
         self.extra_env = extra_env or {}
         self.processes: List[subprocess.Popen] = []
+        # The widget and demo site are served only when a web port is given (`main` passes WEB_PORT).
+        self.web_port = int(web_port) if web_port else None
 
     @property
     def url(self) -> str:
@@ -68,6 +72,10 @@ class Assistant:
     @property
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
 
     def _env(self) -> Dict[str, str]:
         return {
@@ -108,12 +116,23 @@ class Assistant:
             ],
         )
 
+    def start_web(self) -> None:
+        self._spawn(
+            "web",
+            [
+                str(VENV_BIN / "python"), "-m", "clinic.web_server",
+                "--host", self.host, "--port", str(self.web_port), "--assistant-url", self.url,
+            ],
+        )
+
     def start(self, timeout: float = 180) -> "Assistant":
-        for port in (self.rasa_port, self.action_port):
-            if port_in_use(self.host, port):
+        for port in (self.rasa_port, self.action_port, self.web_port):
+            if port and port_in_use(self.host, port):
                 raise RuntimeError(f"port {port} is already in use: is the assistant already running?")
         self.start_actions()
         self.start_rasa()
+        if self.web_port:
+            self.start_web()
         self.wait_ready(timeout)
         return self
 
@@ -133,7 +152,8 @@ class Assistant:
         try:
             actions = requests.get(f"{self.action_url}/health", timeout=2)
             status = requests.get(f"{self.url}/status", params={"token": self.token}, timeout=2)
-            return actions.ok and status.ok and bool(status.json().get("model_file"))
+            web_ok = not self.web_port or requests.get(f"{self.web_url}/widget/clinic-chat.js", timeout=2).ok
+            return actions.ok and web_ok and status.ok and bool(status.json().get("model_file"))
         except (requests.RequestException, ValueError):
             return False
 
@@ -171,7 +191,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model archive (default: the one scripts/setup.sh trained)")
     args = parser.parse_args(argv)
-    assistant = Assistant(model=args.model)
+    assistant = Assistant(model=args.model, web_port=int(clinic_settings.load()["server"]["web_port"] or 0))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         started = time.monotonic()
@@ -180,6 +200,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"  REST:    POST {assistant.url}/webhooks/rest/webhook")
         print(f"  socketio {assistant.url}/socket.io")
         print(f"  actions: {assistant.action_url}/webhook")
+        if assistant.web_port:
+            print(f"  website: {assistant.web_url}/demo/ (chat widget: {assistant.web_url}/widget/clinic-chat.js)")
+            if assistant.web_url not in assistant.cors_origins:
+                print(f"  note:    {assistant.web_url} is not in CORS_ORIGINS, so the demo's widget cannot reach the assistant")
         print(f"  logs:    {assistant.log_dir}/")
         print("Press Ctrl+C to stop.", flush=True)
         retry_every = 60 * float(clinic_settings.load()["notify"]["retry_minutes"] or 5)

@@ -31,6 +31,7 @@ SETTINGS = (
     Setting("server", "rasa_port", "RASA_PORT"),
     Setting("server", "action_port", "ACTION_PORT"),
     Setting("server", "cors_origins", "CORS_ORIGINS"),
+    Setting("server", "web_port", "WEB_PORT"),
     Setting("server", "auth_token", "RASA_AUTH_TOKEN"),
     Setting("notify", "smtp_host", "SMTP_HOST"),
     Setting("notify", "smtp_port", "SMTP_PORT"),
