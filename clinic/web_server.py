@@ -12,8 +12,8 @@ import html
 import sys
 from functools import partial
 from http import HTTPStatus
-from io import BytesIO
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
 from typing import List, Optional
 from urllib.parse import urlsplit

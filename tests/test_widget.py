@@ -6,7 +6,6 @@ refusal test, on a second origin that is not allowed (OTHER_PORT). Screenshots a
 under var/screenshots/ (git-ignored).
 """
 import json
-import os
 import subprocess
 import time
 from importlib.metadata import version
