@@ -22,11 +22,13 @@ MAX_INVALID_ANSWERS = 3
 NO_REASON = "(not given)"
 
 # Messages that leave or pause the form whatever the pending question is (rules in data/contact_form.yml).
-ALWAYS_INTERRUPT = {"crisis", "emergency", "sensitive_data", "medical_advice", "stop", "goodbye",
+ALWAYS_INTERRUPT = {"crisis", "crisis_possible", "emergency", "sensitive_data", "stop", "goodbye",
                     "message_too_long", "empty_message"}
 # Messages that pause the form only when they are questions: "weekday mornings" may look like an FAQ
 # about opening hours to the model, but it is the answer to "when should they call you?".
-INTERRUPT_WHEN_QUESTION = {"faq", "out_of_scope", "bot_challenge", "request_contact", "nlu_fallback"}
+# "CRPS in my left foot" is a reason for the visit, not a request for medical advice.
+INTERRUPT_WHEN_QUESTION = {"faq", "out_of_scope", "bot_challenge", "request_contact", "nlu_fallback",
+                           "medical_advice"}
 QUESTION_START = re.compile(
     r"^(what|whats|what's|how|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should|"
     r"am|may|shall|tell me|explain)\b", re.I,

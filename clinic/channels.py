@@ -1,11 +1,23 @@
-"""The REST channel the website and tests talk to (/webhooks/rest/webhook), made to always answer."""
-from typing import Any, Awaitable, Callable, Text
+"""The REST channel the website and tests talk to (/webhooks/rest/webhook): checks what it is sent
+and always answers."""
+import json
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
 
 from clinic.settings import load
+
+MAX_SENDER_CHARS = 128
+# Far beyond the 500 characters the model reads (MessageGuard); bounds what a conversation stores.
+MAX_STORED_MESSAGE_CHARS = 5000
+SENDER_UNSAFE = re.compile(r"[^A-Za-z0-9._:@-]")
+# NUL cannot be stored in PostgreSQL text; bidirectional overrides can disguise text in staff tools.
+INVISIBLE_CONTROLS = re.compile("[\x00\u202a-\u202e\u2066-\u2069]")
+USAGE = 'Send a JSON object like {"sender": "visitor-1", "message": "Is it safe?"}.'
 
 
 def unavailable_reply() -> str:
@@ -16,9 +28,30 @@ def unavailable_reply() -> str:
     )
 
 
+def checked_body(raw: bytes) -> Union[Dict[str, Any], str]:
+    """The request body made safe to hand to Rasa, or what is wrong with it (for a 400 reply)."""
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError):
+        return f"The body is not JSON. {USAGE}"
+    if not isinstance(body, dict):
+        return f"The body must be a JSON object. {USAGE}"
+    message, sender = body.get("message"), body.get("sender", "default")
+    if not isinstance(message, str):
+        return f'"message" must be a string. {USAGE}'
+    if not isinstance(sender, (str, int)) or isinstance(sender, bool):
+        return f'"sender" must be a string. {USAGE}'
+    sender = SENDER_UNSAFE.sub("-", str(sender))
+    if not sender or len(sender) > MAX_SENDER_CHARS:
+        return f'"sender" must be 1 to {MAX_SENDER_CHARS} characters. {USAGE}'
+    message = INVISIBLE_CONTROLS.sub("", message)[:MAX_STORED_MESSAGE_CHARS]
+    return {**body, "sender": sender, "message": message}
+
+
 class ClinicRestInput(RestInput):
-    """Rasa's REST channel, plus a polite reply with the clinic's phone number whenever the assistant
-    produced none (for example when the action server is down), instead of an empty answer."""
+    """Rasa's REST channel, which refuses malformed requests with a short JSON error (never a 500),
+    bounds and sanitises sender ids and messages, and sends a polite reply with the clinic's phone
+    number whenever the assistant produced none (for example when the action server is down)."""
 
     @classmethod
     def name(cls) -> Text:
@@ -33,4 +66,16 @@ class ClinicRestInput(RestInput):
                 if isinstance(channel, CollectingOutputChannel) and not channel.messages:
                     await channel.send_text_message(message.sender_id, unavailable_reply())
 
-        return super().blueprint(answer_always)
+        blueprint = super().blueprint(answer_always)
+
+        @blueprint.middleware("request")
+        async def check_request(request: Request) -> Optional[response.HTTPResponse]:
+            if request.method != "POST" or not request.path.endswith("/webhook"):
+                return None
+            body = checked_body(request.body)
+            if isinstance(body, str):
+                return response.json({"error": body}, status=400)
+            request.parsed_json = body
+            return None
+
+        return blueprint

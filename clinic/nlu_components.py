@@ -131,7 +131,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, NamedComponent):
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class FaqFallbackClassifier(FallbackClassifier):
     """Rasa's FallbackClassifier, which only sees intent confidence, extended to fall back when the
-    ResponseSelector is unsure which FAQ answer fits, and to apply the guards' verdicts."""
+    ResponseSelector is unsure which FAQ answer fits, and to apply the guards' verdicts. A crisis
+    only the model sees (no staff phrase matched) becomes `crisis_possible`: the reply still gives
+    988 and 911, but checks in rather than presumes, since the model also fires on idioms."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -139,6 +141,7 @@ class FaqFallbackClassifier(FallbackClassifier):
             **FallbackClassifier.get_default_config(),
             "retrieval_intent": "faq",
             "response_threshold": 0.5,
+            "model_only_intents": {"crisis": "crisis_possible"},
         }
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -152,6 +155,11 @@ class FaqFallbackClassifier(FallbackClassifier):
             else:
                 undecided.append(message)
         super().process(undecided)
+        renamed = self.component_config["model_only_intents"] or {}
+        for message in undecided:
+            intent = message.data.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY) in renamed:
+                message.data[INTENT] = {**intent, INTENT_NAME_KEY: renamed[intent[INTENT_NAME_KEY]]}
         return messages
 
     def _should_fallback(self, message: Message) -> bool:

@@ -66,6 +66,16 @@ def test_unsure_faq_answer_falls_back_even_when_the_intent_is_sure() -> None:
     assert fallback(faq_message(0.9)).get("intent")["name"] == "faq"
 
 
+def test_a_crisis_only_the_model_sees_is_marked_possible() -> None:
+    message = faq_message(0.9)
+    message.data["intent"] = {"name": "crisis", "confidence": 0.97}
+    message.data["intent_ranking"] = [{"name": "crisis", "confidence": 0.97}, {"name": "faq", "confidence": 0.03}]
+    assert fallback(message).get("intent")["name"] == "crisis_possible"
+    flagged = faq_message(0.9)
+    flagged.set("message_guard", "crisis")
+    assert fallback(flagged).get("intent")["name"] == "crisis"
+
+
 def test_guard_verdict_overrides_the_model() -> None:
     message = faq_message(0.9)
     message.set("message_guard", "message_too_long")
