@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing and trains the model only when content changed.
 # Sourced by run.sh and test.sh; safe to run on its own: `scripts/setup.sh`.
+# `scripts/setup.sh --model-only [DIR]` does only the model step (scripts/staff.sh retrain uses it);
+# `scripts/setup.sh --content-hash [DIR]` prints the content hash.
 #
 # Python environment: one virtual environment per set of pinned requirements, kept in
 #   $CLINIC_CACHE_DIR (default ~/.cache/clinic-faq-assistant) and linked as ./.venv,
@@ -38,12 +40,19 @@ ensure_venv() {
   ls -1dt "$CACHE_DIR"/venv-* 2>/dev/null | grep -v -x "$venv" | tail -n +2 | xargs -r rm -rf
 }
 
+# The hash of everything the model is trained from, in the current folder.
+content_hash() {
+  find data domain.yml config.yml clinic/nlu_components.py clinic/sentence_encoder.py -type f \( -name '*.yml' -o -name '*.py' \) \
+       -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
+}
+
+# Trains only when the content changed, in the current folder (the project, or a copy of it given to
+# `scripts/setup.sh --model-only DIR`), and points var/current-model at the model to serve.
 ensure_model() {
-  local content_hash cached
-  content_hash=$(find data domain.yml config.yml clinic/nlu_components.py clinic/sentence_encoder.py -type f \( -name '*.yml' -o -name '*.py' \) \
-                 -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
+  local content_hash cached model pinned_hash pinned_model
+  content_hash=$(content_hash)
   cached="$CACHE_DIR/models/$content_hash.tar.gz"
-  mkdir -p models "$CACHE_DIR/models"
+  mkdir -p models "$CACHE_DIR/models" var
   if [ -f "models/$content_hash.tar.gz" ]; then
     :
   elif [ -f "$cached" ]; then
@@ -57,10 +66,27 @@ ensure_model() {
     # keep the five newest cached models
     ls -1t "$CACHE_DIR"/models/*.tar.gz | tail -n +6 | xargs -r rm -f
   fi
+  model="models/$content_hash.tar.gz"
+  # After `scripts/staff.sh rollback` the previous model stays in use, across restarts, until the
+  # content changes again (var/rollback: "<content hash> <model>", written by clinic/staff/models.py).
+  if [ -f var/rollback ]; then
+    read -r pinned_hash pinned_model < var/rollback || true
+    if [ "$pinned_hash" = "$content_hash" ] && [ -f "$pinned_model" ]; then
+      log "using the rolled-back model $pinned_model (content unchanged since the rollback)"
+      model="$pinned_model"
+    else
+      rm -f var/rollback
+    fi
+  fi
   # Rasa serves the newest model in models/: make the current one newest.
-  touch "models/$content_hash.tar.gz"
-  echo "models/$content_hash.tar.gz" > var/current-model
+  touch "$model"
+  echo "$model" > var/current-model
 }
 
+case "${1:-}" in
+  # Used by `scripts/staff.sh` (clinic/staff/models.py), on this project or a copy of it.
+  --content-hash) cd "${2:-$ROOT}" && content_hash; exit ;;
+  --model-only) cd "${2:-$ROOT}" && ensure_model; exit ;;
+esac
 ensure_venv
 ensure_model
