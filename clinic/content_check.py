@@ -1,16 +1,20 @@
-"""Checks the content staff edit (data/, sources/) and reports problems in plain words with file and line.
+"""Checks the content staff edit (data/, domain.yml, sources/) and reports problems in plain words with
+file and line, then runs Rasa's own check (`rasa data validate`) and reports its findings the same way.
 
-    .venv/bin/python -m clinic.content_check [--data data] [--articles sources/articles.yml]
+    .venv/bin/python -m clinic.content_check [--data data] [--domain domain.yml] [--no-rasa]
+    scripts/staff.sh check          # the same, for staff
 
 Exit status 0 when the content is fine, 1 when a problem was found.
 """
 import argparse
+import os
 import re
+import subprocess
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import yaml
 
@@ -21,6 +25,10 @@ MIN_EXAMPLES_PER_TOPIC = 25
 RETRIEVAL_INTENT = "faq"
 NOT_COVERED = "not covered in the clinic's articles"
 SOURCE_LINE = re.compile(r"^Sources?:\s*(.+?)\s*$", re.MULTILINE)
+# Intents every Rasa assistant has, which a "/intent" button may name without listing it in domain.yml.
+RASA_DEFAULT_INTENTS = {"restart", "back", "out_of_scope", "session_start", "nlu_fallback"}
+DATA_FILE_KEYS = {"version", "nlu", "responses", "rules", "stories"}
+NLU_BLOCK_KEYS = {"intent", "examples", "metadata"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,111 @@ def article_titles(articles_file: Path) -> List[str]:
     return [entry["title"] for entry in yaml.safe_load(articles_file.read_text(encoding="utf-8"))]
 
 
-def check(data_dir: Path, articles_file: Path) -> List[Problem]:
+def default_domain(data_dir: Path) -> Path:
+    """domain.yml beside the data folder (a project copy's own), else the project's."""
+    beside = data_dir.parent / "domain.yml"
+    return beside if beside.is_file() else PROJECT_ROOT / "domain.yml"
+
+
+def yaml_problem(path: Path, lines: List[str], error: yaml.YAMLError) -> Problem:
+    """A YAML error in plain words: what usually causes it, with the line shown."""
+    mark = getattr(error, "problem_mark", None)
+    line = mark.line + 1 if mark else 1
+    problem = str(getattr(error, "problem", "") or error)
+    shown = lines[line - 1].rstrip() if 0 < line <= len(lines) else ""
+    quoted = f" Line {line} reads: \"{shown.strip()}\"." if shown.strip() else ""
+    if "\t" in problem or "'\\t'" in problem or (shown and "\t" in shown[: len(shown) - len(shown.lstrip())]):
+        advice = (f"line {line} starts with a tab character. Use spaces only at the start of lines "
+                  "(most editors can be set to insert spaces for the Tab key).")
+    elif "mapping values are not allowed" in problem:
+        advice = (f"line {line} (or the one just above it) has a colon ':' where none is expected. Either the line "
+                  "is indented differently from the lines around it, or it is a text containing ': ' that needs "
+                  "quotes around it (\"like: this\").")
+    elif any(clue in problem for clue in ("block end", "expected ':'", "expected key", "'-' indicator",
+                                          "block sequence", "node content", "block mapping")):
+        advice = (f"the spaces at the start of line {line} (or of the line just above it) do not line up with the "
+                  "lines around it. In a topic file each example question starts with 4 spaces and '- ', and "
+                  "the answer's lines with 6 spaces; copy the layout of another topic file.")
+    elif "found unexpected end of stream" in problem or "found unexpected end" in problem:
+        advice = f"a quote or bracket opened before line {line} is never closed."
+    else:
+        advice = f"there is a layout mistake at or just above line {line} ({problem})."
+    return Problem(path, line, f"the file cannot be read: {advice}{quoted}")
+
+
+def read_yaml(path: Path) -> Tuple[Optional[Any], List[Problem]]:
+    """The file's content, or None and the problem in plain words."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return yaml.safe_load(text) or {}, []
+    except yaml.YAMLError as error:
+        return None, [yaml_problem(path, text.splitlines(), error)]
+
+
+def domain_intents(domain: Any) -> Set[str]:
+    names: Set[str] = set()
+    for entry in (domain or {}).get("intents") or [] if isinstance(domain, dict) else []:
+        names.update(entry.keys() if isinstance(entry, dict) else [str(entry)])
+    return names
+
+
+def misplaced_keys(path: Path, lines: List[str], content: Dict) -> List[Problem]:
+    """Top-level names that belong inside a block (usually a line that lost its indentation)."""
+    problems = []
+    for key in content:
+        if key not in DATA_FILE_KEYS:
+            line = next((n for n, text in enumerate(lines, 1) if text.startswith(f"{key}:")), 1)
+            problems.append(Problem(path, line, f"'{key}:' starts at the very left of the line, so it is not part of "
+                                                f"the block above it; indent it like the same line in another file "
+                                                f"(for example '  examples: |' has 2 spaces)"))
+    return problems
+
+
+def check_buttons(responses: List[Tuple[Path, List[str], Dict]], intents: Optional[Set[str]],
+                  topics: Set[str]) -> List[Problem]:
+    """Buttons whose payload goes nowhere: empty, or "/intent" naming an intent domain.yml does not list."""
+    problems: List[Problem] = []
+    seen: Set[Tuple[Path, int]] = set()
+    for path, lines, named in responses:
+        if not isinstance(named, dict):
+            continue
+        for name, variations in named.items():
+            start = line_of(lines, f"{name}:") - 1
+            for variation in variations if isinstance(variations, list) else []:
+                buttons = variation.get("buttons") if isinstance(variation, dict) else None
+                for button in buttons if isinstance(buttons, list) else []:
+                    if not isinstance(button, dict):
+                        continue
+                    title = str(button.get("title") or "").strip()
+                    payload = str(button.get("payload") if button.get("payload") is not None else "").strip()
+                    line = line_of(lines, f"title: {title}", start) if title else start + 1
+                    if payload:
+                        payload_line = line_of(lines, payload, start)
+                        line = payload_line if payload_line > start else line
+                    problem = button_problem(name, title, payload, intents, topics)
+                    if problem and (path, line) not in seen:
+                        seen.add((path, line))
+                        problems.append(Problem(path, line, problem))
+    return problems
+
+
+def button_problem(response: str, title: str, payload: str, intents: Optional[Set[str]], topics: Set[str]) -> Optional[str]:
+    label = f"the button '{title}'" if title else "a button without a title"
+    if not payload:
+        return f"{label} in '{response}' has an empty payload, so tapping it sends nothing; give it the question to send"
+    if not payload.startswith("/") or intents is None:
+        return None
+    intent = re.split(r"[{@]", payload[1:], maxsplit=1)[0].strip()
+    if intent in intents or intent in RASA_DEFAULT_INTENTS:
+        return None
+    base, _, topic = intent.partition("/")
+    if topic and base in intents and intent in topics:
+        return None
+    return (f"{label} in '{response}' sends '{payload}', but there is no intent '{intent}' in domain.yml, so the "
+            f"button leads nowhere; fix the name after '/' (for example /request_contact) or send a question instead")
+
+
+def check(data_dir: Path, articles_file: Path, domain_file: Optional[Path] = None) -> List[Problem]:
     problems: List[Problem] = []
     titles = article_titles(articles_file)
     examples: Dict[str, List[Tuple[str, Path, int]]] = defaultdict(list)  # normalised text -> where
@@ -56,23 +168,39 @@ def check(data_dir: Path, articles_file: Path) -> List[Problem]:
     topic_place: Dict[str, Tuple[Path, int]] = {}
     answers: Dict[str, Tuple[Path, int, Optional[str]]] = {}
 
+    domain_file = domain_file or default_domain(data_dir)
+    domain, domain_problems = read_yaml(domain_file)
+    problems += domain_problems
+    known_intents = domain_intents(domain) if domain is not None else None
+    responses: List[Tuple[Path, List[str], Dict]] = [(domain_file, domain_file.read_text(encoding="utf-8").splitlines(),
+                                                      (domain or {}).get("responses") or {})]
+
     for path in sorted(data_dir.rglob("*.yml")):
-        text = path.read_text(encoding="utf-8")
-        lines = text.splitlines()
-        try:
-            content = yaml.safe_load(text) or {}
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = mark.line + 1 if mark else 1
-            problems.append(Problem(path, line, f"the file cannot be read ({getattr(error, 'problem', error)}); "
-                                                "check the indentation and the '- ' in front of each item"))
+        content, read_problems = read_yaml(path)
+        problems += read_problems
+        if content is None:
             continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if not isinstance(content, dict):
+            problems.append(Problem(path, 1, "the file does not have the expected layout (version:, nlu:, responses:); "
+                                             "compare it with another topic file"))
+            continue
+        problems += misplaced_keys(path, lines, content)
+        responses.append((path, lines, content.get("responses") or {}))
         for block in content.get("nlu") or []:
-            intent = block.get("intent")
+            intent = block.get("intent") if isinstance(block, dict) else None
             if not intent:
                 continue
             start = line_of(lines, f"intent: {intent}") - 1
             topic_place.setdefault(intent, (path, start + 1))
+            topic_examples.setdefault(intent, [])
+            for key in set(block) - NLU_BLOCK_KEYS:
+                problems.append(Problem(path, line_of(lines, f"{key}:", start), f"'{key}:' is not a word expected in "
+                                        f"the topic '{intent}': check its spelling (it is usually 'examples:')"))
+            for loose in (l.strip() for l in str(block.get("examples") or "").splitlines()):
+                if loose and not loose.startswith("- "):
+                    problems.append(Problem(path, line_of(lines, loose, start), f"the example question \"{loose}\" "
+                                            "does not start with '- ', so it is not read; write it as '- ' + the question"))
             for example in examples_of(block):
                 line = line_of(lines, f"- {example}", start)
                 examples[normalise(example)].append((intent, path, line))
@@ -106,6 +234,7 @@ def check(data_dir: Path, articles_file: Path) -> List[Problem]:
         if name[len("utter_"):] not in topic_examples:
             problems.append(Problem(path, line, f"the answer '{name}' has no example questions, so it is never given"))
         problems += check_source(path, line, name, text, titles)
+    problems += check_buttons(responses, known_intents, set(topic_examples))
     return problems
 
 
@@ -123,12 +252,124 @@ def check_source(path: Path, line: int, name: str, text: str, titles: List[str])
     return []
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Rasa's findings that matter to staff, in plain words. {0}, {1} are the names Rasa quotes.
+RASA_FINDINGS = [
+    (re.compile(r"There is a message in the training data labeled with intent '([^']+)'\. This intent is not listed"),
+     "intent: {0}", "example questions are listed under '{0}', which is not an intent in domain.yml: fix the name "
+                    "(FAQ topics are written 'faq/<topic>') or add '{0}' to the intents list in domain.yml"),
+    (re.compile(r"The intent '([^']+)' is used in your stories, but it is not listed in the domain file"),
+     "intent: {0}", "a rule uses the intent '{0}', which is not in domain.yml's intents list"),
+    (re.compile(r"The action '([^']+)' is used in the stories, but is not a valid utterance action"),
+     "action: {0}", "a rule uses the reply '{0}', which does not exist: fix the name or add the reply under "
+                    "'responses:' in domain.yml"),
+    (re.compile(r"The action '([^']+)' is used in the '([^']+)' block, but it is not listed in the domain file"),
+     "action: {0}", "the rule '{1}' uses the action '{0}', which is not listed under 'actions:' in domain.yml"),
+    (re.compile(r"The form '([^']+)' is used in the '([^']+)' block, but it is not listed"),
+     "active_loop: {0}", "the rule '{1}' uses the form '{0}', which is not listed under 'forms:' in domain.yml"),
+    (re.compile(r"The form slot '([^']+)' in form '([^']+)' is not present in the domain slots"),
+     "{0}", "the form '{1}' asks for '{0}', which is not listed under 'slots:' in domain.yml"),
+]
+# Said about every healthy project (intents set by code, form questions, several response files).
+RASA_NOISE = re.compile(r"is not found in the NLU training data|is not used in any story or rule|"
+                        r"duplicated intents have been found across multiple domain files|"
+                        r"was found labeled with multiple different intents")  # our check says it with file and line
+
+
+def locate(needle: str, files: List[Path]) -> Tuple[Path, int]:
+    """The first file and line that mentions `needle` (where staff should look)."""
+    for path in files:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            if needle in line:
+                return path, number
+    return files[0], 1
+
+
+def schema_message(message: str) -> str:
+    unknown = re.match(r"Key '([^']+)' was not defined", message)
+    if unknown:
+        return (f"'{unknown.group(1)}:' is not a word Rasa expects here: check its spelling (for example 'intent:', "
+                f"'examples:', 'text:', 'buttons:') and that the line is indented like the same line in another file")
+    if re.search(r"is not a (list|dict|str)", message):
+        return ("this entry is not in the expected form (a '- ' list item, a 'name: value' line, or a text); "
+                f"compare it with the same part of another file (Rasa says: {message})")
+    return f"Rasa cannot read this part of the file: {message}"
+
+
+def rasa_findings(output: str, returncode: int, data_dir: Path, domain_file: Path) -> List[Problem]:
+    """`rasa data validate` output as problems in plain words, with the file and line where Rasa is silent."""
+    files = [*sorted(data_dir.rglob("*.yml")), domain_file]
+    lines = ANSI.sub("", output).splitlines()
+    problems: List[Problem] = []
+    seen: Set[str] = set()
+
+    def add(path: Path, line: int, message: str, key: Optional[str] = None) -> None:
+        key = key or message  # one message per place for schema errors (the first is the cause)
+        if key not in seen:
+            seen.add(key)
+            problems.append(Problem(path, line, message))
+
+    place: Optional[Tuple[Path, int]] = None
+    for raw in lines:
+        line = raw.strip()
+        where = re.match(r"in (.+?):(\d+):$", line)  # schema errors: "in data/x.yml:12:" then the message
+        if where:
+            path = Path(where.group(1))
+            place = (path if path.is_absolute() else PROJECT_ROOT / path, int(where.group(2)))
+            continue
+        if place and raw.startswith("    "):
+            add(place[0], place[1], schema_message(line), key=f"{place[0]}:{place[1]}")
+            continue
+        place = None
+        for pattern, needle, message in RASA_FINDINGS:
+            found = pattern.search(line)
+            if found:
+                path, number = locate(needle.format(*found.groups()), files)
+                add(path, number, message.format(*found.groups()))
+                break
+        else:
+            if RASA_NOISE.search(line) or re.search(r"validation completed with errors|Failed to validate", line):
+                continue
+            if re.search(r"Exception\b|\s(ERROR|WARNING)\s", line) and "Warning:" not in line:
+                add(domain_file, 1, f"Rasa reports: {line.split(' - ', 1)[-1]}")
+    if returncode != 0 and not problems:
+        meaningful = [l.strip() for l in lines if l.strip() and "Warning" not in l and not l.startswith("  ")
+                      and " INFO " not in l]
+        problems.append(Problem(domain_file, 1, "Rasa's own check failed: " + " ".join(meaningful[-3:])[-400:]))
+    return problems
+
+
+def rasa_validate(data_dir: Path, domain_file: Path, config_file: Path) -> List[Problem]:
+    """Runs `rasa data validate` on the content and returns its findings in plain words."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}  # its findings are warnings
+    env.update({"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    rasa = Path(sys.executable).parent / "rasa"
+    result = subprocess.run(
+        [str(rasa), "data", "validate", "--data", str(data_dir), "--domain", str(domain_file), "--config", str(config_file)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    return rasa_findings(result.stdout + "\n" + result.stderr, result.returncode, data_dir, domain_file)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Check the assistant's content.")
     parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "data")
     parser.add_argument("--articles", type=Path, default=PROJECT_ROOT / "sources" / "articles.yml")
+    parser.add_argument("--domain", type=Path, help="default: domain.yml beside the data folder")
+    parser.add_argument("--config", type=Path, help="default: config.yml beside the data folder")
+    parser.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate` (about 15 s)")
     args = parser.parse_args(argv)
-    problems = check(args.data, args.articles)
+    domain = args.domain or default_domain(args.data)
+    problems = check(args.data, args.articles, domain)
+    readable = not any("cannot be read" in p.message for p in problems)
+    if not args.no_rasa and readable:
+        print("Running Rasa's own check (about 15 seconds)...", flush=True)
+        config = args.config or (args.data.parent / "config.yml" if (args.data.parent / "config.yml").is_file()
+                                 else PROJECT_ROOT / "config.yml")
+        ours = list(problems)  # Rasa's findings at a place our checks already reported add nothing
+        problems += [p for p in rasa_validate(args.data, domain, config)
+                     if not any(q.path == p.path and abs(q.line - p.line) <= 1 for q in ours)]
     for problem in problems:
         print(problem)
     print("Content OK." if not problems else f"{len(problems)} problem(s) found.")
