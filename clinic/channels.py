@@ -4,12 +4,17 @@ import json
 import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
 
+import yaml
+
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from clinic.settings import load
+from clinic.safety import CRISIS, EMERGENCY, classify
+from clinic.settings import PROJECT_ROOT, clinic_details, load
+
+SAFETY_REPLIES_FILE = PROJECT_ROOT / "data" / "safety_replies.yml"
 
 MAX_SENDER_CHARS = 128
 # Far beyond the 500 characters the model reads (MessageGuard); bounds what a conversation stores.
@@ -26,6 +31,16 @@ def unavailable_reply() -> str:
         "Sorry, I can't answer that right now because of a technical problem on our side. "
         f"Please try again in a moment, or call the clinic at {phone}."
     )
+
+
+def reply_without_assistant(text: str) -> str:
+    """What to say when the assistant produced nothing: the crisis or emergency reply if the message
+    is one (safety must not depend on the action server), else a polite apology with the phone."""
+    category = classify(text)
+    if category in (CRISIS, EMERGENCY):
+        responses = yaml.safe_load(SAFETY_REPLIES_FILE.read_text(encoding="utf-8"))["responses"]
+        return responses[f"utter_{category}"][0]["text"].format(**clinic_details())
+    return unavailable_reply()
 
 
 def checked_body(raw: bytes) -> Union[Dict[str, Any], str]:
@@ -64,7 +79,7 @@ class ClinicRestInput(RestInput):
             finally:
                 channel = message.output_channel
                 if isinstance(channel, CollectingOutputChannel) and not channel.messages:
-                    await channel.send_text_message(message.sender_id, unavailable_reply())
+                    await channel.send_text_message(message.sender_id, reply_without_assistant(message.text or ""))
 
         blueprint = super().blueprint(answer_always)
 

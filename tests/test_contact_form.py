@@ -119,4 +119,7 @@ def test_when_the_action_server_is_down_the_visitor_gets_the_clinic_phone(tmp_pa
         action_server.terminate()
         action_server.wait(timeout=30)
         reply = texts(visitor.say("Ana Lopez"))
+        crisis_reply = texts(visitor.say("i want to end it all"))
     assert "technical problem" in reply and "555-0100" in reply
+    # Safety does not depend on the action server.
+    assert "988" in crisis_reply and "911" in crisis_reply and "technical problem" not in crisis_reply
