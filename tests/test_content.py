@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clinic.content_check import check
+from clinic.content_check import check, rasa_validate
 from clinic.settings import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "data"
@@ -96,3 +96,93 @@ def test_broken_indentation_is_reported_with_its_line(data_copy: Path) -> None:
     path = data_copy / "faq" / "session.yml"
     path.write_text(path.read_text().replace("responses:\n  utter_faq/session:", "responses:\n utter_faq/session:\n   - oops: [", 1))
     assert re.search(r"session\.yml:\d+: the file cannot be read", messages(data_copy))
+
+
+def test_broken_indentation_is_explained_in_plain_words(data_copy: Path) -> None:
+    path = data_copy / "faq" / "onset.yml"
+    path.write_text(path.read_text().replace("    - how fast does it work\n", "  - how fast does it work\n", 1))
+    (problem,) = check(data_copy, ARTICLES)
+    assert problem.path == path and problem.line == 7
+    assert "the spaces at the start of line 7" in problem.message
+    assert 'Line 7 reads: "- how fast does it work"' in problem.message
+    assert "block end" not in problem.message  # no parser jargon
+
+
+def test_tab_at_the_start_of_a_line_is_explained(data_copy: Path) -> None:
+    path = data_copy / "faq" / "onset.yml"
+    path.write_text(path.read_text().replace("    - how fast does it work\n", "\t- how fast does it work\n", 1))
+    assert "onset.yml:7: the file cannot be read: line 7 starts with a tab character" in messages(data_copy)
+
+
+def test_line_that_lost_its_indentation_is_reported(data_copy: Path) -> None:
+    path = data_copy / "faq" / "onset.yml"
+    path.write_text(path.read_text().replace("  examples: |\n", "examples: |\n", 1))
+    found = messages(data_copy)
+    assert "onset.yml:5: 'examples:' starts at the very left of the line" in found
+    assert "topic 'faq/onset' has 0 example questions" in found
+
+
+def test_misspelt_examples_key_is_reported(data_copy: Path) -> None:
+    path = data_copy / "faq" / "onset.yml"
+    path.write_text(path.read_text().replace("  examples: |\n", "  exampels: |\n", 1))
+    assert "onset.yml:5: 'exampels:' is not a word expected in the topic 'faq/onset'" in messages(data_copy)
+
+
+def test_example_without_dash_is_reported(data_copy: Path) -> None:
+    path = data_copy / "faq" / "onset.yml"
+    path.write_text(path.read_text().replace("    - how fast does it work\n", "    how fast does it work\n", 1))
+    assert "onset.yml:7: the example question \"how fast does it work\" does not start with '- '" in messages(data_copy)
+
+
+def test_button_to_an_unknown_intent_is_reported(data_copy: Path) -> None:
+    path = data_copy / "faq" / "cost_insurance.yml"
+    path.write_text(path.read_text().replace("payload: /request_contact", "payload: /request_contcat", 1))
+    line = path.read_text().splitlines().index("      payload: /request_contcat") + 1
+    assert (f"cost_insurance.yml:{line}: the button 'Yes, contact me' in 'utter_faq/cost_insurance' sends "
+            "'/request_contcat', but there is no intent 'request_contcat' in domain.yml") in messages(data_copy)
+
+
+def test_button_with_an_empty_payload_is_reported(data_copy: Path) -> None:
+    path = data_copy / "faq" / "candidacy.yml"
+    path.write_text(path.read_text().replace("payload: /deny", 'payload: ""', 1))
+    assert "the button 'No thanks' in 'utter_faq/candidacy' has an empty payload, so tapping it sends nothing" \
+        in messages(data_copy)
+
+
+def test_button_in_the_domain_is_checked_too(tmp_path: Path) -> None:
+    domain = tmp_path / "domain.yml"
+    domain.write_text((PROJECT_ROOT / "domain.yml").read_text().replace("payload: change the time", "payload: ' '", 1))
+    found = "\n".join(str(p) for p in check(DATA, ARTICLES, domain))
+    assert "the button 'Change time' in 'utter_ask_contact_confirmed' has an empty payload" in found
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """data/, domain.yml and config.yml in a temporary folder, for Rasa's own check."""
+    shutil.copytree(DATA, tmp_path / "data")
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_rasa_findings_are_reported_in_plain_words_with_file_and_line(project_copy: Path) -> None:
+    rules = project_copy / "data" / "rules.yml"
+    rules.write_text(rules.read_text()
+                     .replace("  - intent: greet\n  - action: utter_greet", "  - intent: greeet\n  - action: utter_greeet", 1)
+                     .replace("  - action: utter_you_are_welcome", "  - action: action_say_thanks", 1))
+    booking = project_copy / "data" / "booking.yml"
+    booking.write_text(booking.read_text().replace("- intent: request_contact", "- intent: request_contactt", 1))
+    problems = rasa_validate(project_copy / "data", project_copy / "domain.yml", project_copy / "config.yml")
+    found = "\n".join(f"{p.path.name}:{p.line}: {p.message}" for p in problems)
+    rule_lines = rules.read_text().splitlines()
+    assert f"rules.yml:{rule_lines.index('  - intent: greeet') + 1}: a rule uses the intent 'greeet', which is not in " \
+           "domain.yml's intents list" in found
+    assert f"rules.yml:{rule_lines.index('  - action: utter_greeet') + 1}: a rule uses the reply 'utter_greeet', " \
+           "which does not exist" in found
+    assert "the rule 'thanks' uses the action 'action_say_thanks', which is not listed under 'actions:'" in found
+    assert "booking.yml:5: example questions are listed under 'request_contactt', which is not an intent" in found
+    assert len(problems) == 4, found
+
+
+def test_rasa_finds_nothing_in_the_real_content() -> None:
+    assert rasa_validate(DATA, PROJECT_ROOT / "domain.yml", PROJECT_ROOT / "config.yml") == []
