@@ -373,6 +373,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for problem in problems:
         print(problem)
     print("Content OK." if not problems else f"{len(problems)} problem(s) found.")
+    if not args.no_rasa and not readable:
+        print("Rasa's own check runs once every file can be read.")
     return 1 if problems else 0
 
 

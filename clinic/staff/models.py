@@ -211,7 +211,7 @@ def retrain(project: Project, server: Server, out: TextIO = sys.stdout) -> str:
     """Trains if the content changed, then puts the model for the current content in use."""
     before = model_in_use(project, server)
     if before:
-        project.remember(before, "in-use")
+        project.remember(before, "in use")
     project.rollback_file.unlink(missing_ok=True)  # retrain means: use the current content
     print("Checking whether the content changed (training takes about 5 minutes if it did)...", file=out, flush=True)
     model = project.ensure_model(out)
@@ -228,7 +228,7 @@ def rollback(project: Project, server: Server, out: TextIO = sys.stdout) -> str:
     """Goes back to the model used before the current one."""
     current = model_in_use(project, server)
     if current:
-        project.remember(current, "in-use")
+        project.remember(current, "in use")
     entries = project.history()
     if len(entries) < 2:
         raise StaffError("There is no earlier model to go back to.")
@@ -259,8 +259,8 @@ def status(project: Project, server: Server, out: TextIO = sys.stdout) -> None:
     print(f"A start uses: {current or '(no model trained yet: run scripts/setup.sh)'}", file=out)
     content = project.content_hash()
     if project.rollback_file.is_file():
-        print("A rollback is in effect: the content changed after this model was trained. Fix the content and "
-              "run `scripts/staff.sh retrain`.", file=out)
+        print("A rollback is in effect: the content files have changes this model does not have. Fix them and "
+              "run `scripts/staff.sh retrain` (or run it as they are, to undo the rollback).", file=out)
     elif current and Path(current).name != f"{content}.tar.gz":
         print("The content changed since this model was trained: run `scripts/staff.sh retrain`.", file=out)
     else:
