@@ -56,6 +56,20 @@ class Visitor:
         return bot_events[-1]["metadata"].get("utter_action")
 
 
+def texts(replies: List[Dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def fill_form(visitor: Visitor, reason: str = "CRPS in my left foot") -> str:
+    """Answers every question of the contact form up to the summary; returns the summary."""
+    assert "full name" in texts(visitor.say("I'd like to book a consultation"))
+    assert "phone number or email" in texts(visitor.say("Ana Lopez"))
+    assert "good time" in texts(visitor.say("555-234-5678 or ana@example.com"))
+    assert "What would you like to talk about" in texts(visitor.say("weekday mornings"))
+    assert "Do you agree" in texts(visitor.say(reason))
+    return texts(visitor.say("yes"))
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     workdir = tmp_path_factory.mktemp("assistant")

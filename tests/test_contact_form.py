@@ -1,30 +1,16 @@
 """The booking hand-off, live over REST: every path a visitor can take through the contact form, and
 what ends up in the database."""
-from typing import Dict, List
+from typing import List
 
 import pytest
 
 from clinic.lead_store import Lead, LeadStore
 from clinic.serve import Assistant
-from conftest import Visitor
-
-
-def texts(replies: List[Dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
+from conftest import Visitor, fill_form, texts
 
 
 def leads_of(assistant: Assistant, visitor: Visitor) -> List[Lead]:
     return [lead for lead in LeadStore(assistant.database).list() if lead.conversation_id == visitor.sender]
-
-
-def fill_form(visitor: Visitor, reason: str = "CRPS in my left foot") -> str:
-    """Answers every question of the form up to the summary; returns the summary."""
-    assert "full name" in texts(visitor.say("I'd like to book a consultation"))
-    assert "phone number or email" in texts(visitor.say("Ana Lopez"))
-    assert "good time" in texts(visitor.say("555-234-5678 or ana@example.com"))
-    assert "What would you like to talk about" in texts(visitor.say("weekday mornings"))
-    assert "Do you agree" in texts(visitor.say(reason))
-    return texts(visitor.say("yes"))
 
 
 def test_happy_path_stores_one_lead_and_says_what_happens_next(assistant: Assistant, visitor: Visitor) -> None:
