@@ -27,6 +27,7 @@ SETTINGS = (
     Setting("clinic", "address", "CLINIC_ADDRESS"),
     Setting("clinic", "hours", "CLINIC_HOURS"),
     Setting("database", "url", "DATABASE_URL"),
+    Setting("database", "lock_store_url", "LOCK_STORE_URL"),
     Setting("server", "host", "RASA_HOST"),
     Setting("server", "rasa_port", "RASA_PORT"),
     Setting("server", "action_port", "ACTION_PORT"),

@@ -41,3 +41,16 @@ def test_sqlite_path_is_anchored_at_the_project_and_postgres_urls_pass_through()
     assert database_url(pg) == "postgresql://bot:pw@db.internal:5432/clinic"
     absolute = settings.load(environ={"DATABASE_URL": "sqlite:////srv/clinic/conversations.sqlite"})
     assert database_url(absolute) == "sqlite:////srv/clinic/conversations.sqlite"
+
+
+def test_lock_store_is_in_memory_by_default_and_redis_by_url() -> None:
+    from rasa.core.lock_store import InMemoryLockStore
+
+    from clinic.lock_store import AtomicRedisLockStore, lock_store_for
+
+    assert isinstance(lock_store_for(""), InMemoryLockStore)
+    store = lock_store_for("redis://:secret@127.0.0.1:6391/2")
+    assert isinstance(store, AtomicRedisLockStore)
+    assert store.red.connection_pool.connection_kwargs["db"] == 2
+    with pytest.raises(ValueError):
+        lock_store_for("memcached://127.0.0.1")
