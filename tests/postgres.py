@@ -2,6 +2,7 @@
 import os
 import shutil
 import subprocess
+from functools import lru_cache
 from typing import Optional
 
 TEST_DATABASE = "clinic_test"
@@ -17,8 +18,10 @@ def _as_postgres(sql: str) -> subprocess.CompletedProcess:
     return _run(f"su postgres -c \"psql -v ON_ERROR_STOP=1 -qc \\\"{sql}\\\"\"")
 
 
+@lru_cache(maxsize=1)
 def ensure_postgres() -> Optional[str]:
-    """A URL of a test database, or None (with the reason printed) when PostgreSQL cannot be had."""
+    """A URL of a test database, or None (with the reason printed) when PostgreSQL cannot be had.
+    Made once per test session: dropping it again would fail while earlier tests' pools hold it."""
     if os.environ.get("TEST_POSTGRES_URL"):
         return os.environ["TEST_POSTGRES_URL"]
     if not shutil.which("pg_ctlcluster"):
