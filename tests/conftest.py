@@ -2,6 +2,7 @@
 import os
 import re
 import subprocess
+from contextlib import contextmanager
 from typing import Dict, Iterator, List
 from urllib.parse import quote
 
@@ -70,6 +71,22 @@ def fill_form(visitor: Visitor, reason: str = "CRPS in my left foot") -> str:
     return texts(visitor.say("yes"))
 
 
+@contextmanager
+def running(server: Assistant, timeout: float = 180) -> Iterator[Assistant]:
+    """Starts the servers (showing the end of their logs if they fail to start) and stops them."""
+    try:
+        server.start(timeout=timeout)
+    except Exception:
+        for log in server.log_dir.glob("*.log"):
+            print(f"--- {log.name}\n{log.read_text()[-4000:]}")
+        server.stop()
+        raise
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     workdir = tmp_path_factory.mktemp("assistant")
@@ -79,15 +96,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         database=f"sqlite:///{workdir / 'conversations.sqlite'}",
         log_dir=workdir / "logs",
     )
-    try:
-        server.start()
-    except Exception:
-        for log in (workdir / "logs").glob("*.log"):
-            print(f"--- {log.name}\n{log.read_text()[-4000:]}")
-        server.stop()
-        raise
-    yield server
-    server.stop()
+    with running(server):
+        yield server
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import requests
 from browser import CHROMIUM_ARGS, ensure_chromium
 from clinic.serve import VENV_BIN, Assistant, port_in_use
 from clinic.settings import PROJECT_ROOT
+from conftest import running
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements/dev.txt)")
 expect = sync_api.expect
@@ -60,15 +61,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
             extra_env={"CLINIC_NAME": "Example Pain Clinic"},
         )
     assert server.cors_origins == [DEMO_ORIGIN]
-    try:
-        server.start(timeout=300)
-    except Exception:
-        for log in (workdir / "logs").glob("*.log"):
-            print(f"--- {log.name}\n{log.read_text()[-4000:]}")
-        server.stop()
-        raise
-    yield server
-    server.stop()
+    with running(server, timeout=300):
+        yield server
 
 
 @pytest.fixture(scope="module")
