@@ -155,7 +155,9 @@ def test_retrain_reloads_the_running_assistant_and_rollback_restores_it(tmp_path
     # The commands find the assistant through the settings; models are cached apart from the real ones,
     # so the changed content is trained every time (about 5 minutes) and the shared cache is left alone.
     env = {"RASA_PORT": str(RELOAD_RASA_PORT), "CLINIC_CACHE_DIR": str(tmp_path / "cache")}
-    question, new_topic_question = "how soon after the infusion will i feel better", NEW_TOPIC_EXAMPLES[0]
+    # Training examples (the topics' first ones), so the answer does not depend on training luck: an unseen
+    # question ("how soon after the infusion will i feel better") went to side_effects in one of two trainings.
+    question, new_topic_question = "How soon will I start to feel relief?", NEW_TOPIC_EXAMPLES[0]
     try:
         server.start()
         rasa_process = server.processes[1]
