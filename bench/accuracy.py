@@ -27,7 +27,9 @@ from clinic.serve import CURRENT_MODEL_FILE  # noqa: E402
 def predicted_label(parse: Dict[str, Any]) -> str:
     intent = parse["intent"]["name"]
     if intent == "faq":
-        return parse["response_selector"]["faq"]["response"]["intent_response_key"]
+        # Stock Rasa's ResponseSelector, trained without `retrieval_intent`, answers under "default".
+        selectors = parse["response_selector"]
+        return (selectors.get("faq") or selectors["default"])["response"]["intent_response_key"]
     return intent
 
 
