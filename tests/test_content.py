@@ -28,6 +28,14 @@ def messages(data_dir: Path) -> str:
     return "\n".join(str(p) for p in check(data_dir, ARTICLES))
 
 
+
+def edited(path: Path, old: str, new: str) -> Path:
+    """Replaces the first `old` in a copied data file with `new` (a staff member's mistake)."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    return path
+
 def test_real_content_has_no_problems() -> None:
     assert check(DATA, ARTICLES) == []
 
@@ -93,14 +101,12 @@ def test_answer_citing_an_unknown_article_is_reported(data_copy: Path) -> None:
 
 
 def test_broken_indentation_is_reported_with_its_line(data_copy: Path) -> None:
-    path = data_copy / "faq" / "session.yml"
-    path.write_text(path.read_text().replace("responses:\n  utter_faq/session:", "responses:\n utter_faq/session:\n   - oops: [", 1))
+    path = edited(data_copy / "faq" / "session.yml", "responses:\n  utter_faq/session:", "responses:\n utter_faq/session:\n   - oops: [")
     assert re.search(r"session\.yml:\d+: the file cannot be read", messages(data_copy))
 
 
 def test_broken_indentation_is_explained_in_plain_words(data_copy: Path) -> None:
-    path = data_copy / "faq" / "onset.yml"
-    path.write_text(path.read_text().replace("    - how fast does it work\n", "  - how fast does it work\n", 1))
+    path = edited(data_copy / "faq" / "onset.yml", "    - how fast does it work\n", "  - how fast does it work\n")
     (problem,) = check(data_copy, ARTICLES)
     assert problem.path == path and problem.line == 7
     assert "the spaces at the start of line 7" in problem.message
@@ -109,42 +115,36 @@ def test_broken_indentation_is_explained_in_plain_words(data_copy: Path) -> None
 
 
 def test_tab_at_the_start_of_a_line_is_explained(data_copy: Path) -> None:
-    path = data_copy / "faq" / "onset.yml"
-    path.write_text(path.read_text().replace("    - how fast does it work\n", "\t- how fast does it work\n", 1))
+    path = edited(data_copy / "faq" / "onset.yml", "    - how fast does it work\n", "\t- how fast does it work\n")
     assert "onset.yml:7: the file cannot be read: line 7 starts with a tab character" in messages(data_copy)
 
 
 def test_line_that_lost_its_indentation_is_reported(data_copy: Path) -> None:
-    path = data_copy / "faq" / "onset.yml"
-    path.write_text(path.read_text().replace("  examples: |\n", "examples: |\n", 1))
+    path = edited(data_copy / "faq" / "onset.yml", "  examples: |\n", "examples: |\n")
     found = messages(data_copy)
     assert "onset.yml:5: 'examples:' starts at the very left of the line" in found
     assert "topic 'faq/onset' has 0 example questions" in found
 
 
 def test_misspelt_examples_key_is_reported(data_copy: Path) -> None:
-    path = data_copy / "faq" / "onset.yml"
-    path.write_text(path.read_text().replace("  examples: |\n", "  exampels: |\n", 1))
+    path = edited(data_copy / "faq" / "onset.yml", "  examples: |\n", "  exampels: |\n")
     assert "onset.yml:5: 'exampels:' is not a word expected in the topic 'faq/onset'" in messages(data_copy)
 
 
 def test_example_without_dash_is_reported(data_copy: Path) -> None:
-    path = data_copy / "faq" / "onset.yml"
-    path.write_text(path.read_text().replace("    - how fast does it work\n", "    how fast does it work\n", 1))
+    path = edited(data_copy / "faq" / "onset.yml", "    - how fast does it work\n", "    how fast does it work\n")
     assert "onset.yml:7: the example question \"how fast does it work\" does not start with '- '" in messages(data_copy)
 
 
 def test_button_to_an_unknown_intent_is_reported(data_copy: Path) -> None:
-    path = data_copy / "faq" / "cost_insurance.yml"
-    path.write_text(path.read_text().replace("payload: /request_contact", "payload: /request_contcat", 1))
+    path = edited(data_copy / "faq" / "cost_insurance.yml", "payload: /request_contact", "payload: /request_contcat")
     line = path.read_text().splitlines().index("      payload: /request_contcat") + 1
     assert (f"cost_insurance.yml:{line}: the button 'Yes, contact me' in 'utter_faq/cost_insurance' sends "
             "'/request_contcat', but there is no intent 'request_contcat' in domain.yml") in messages(data_copy)
 
 
 def test_button_with_an_empty_payload_is_reported(data_copy: Path) -> None:
-    path = data_copy / "faq" / "candidacy.yml"
-    path.write_text(path.read_text().replace("payload: /deny", 'payload: ""', 1))
+    path = edited(data_copy / "faq" / "candidacy.yml", "payload: /deny", 'payload: ""')
     assert "the button 'No thanks' in 'utter_faq/candidacy' has an empty payload, so tapping it sends nothing" \
         in messages(data_copy)
 
