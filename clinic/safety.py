@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Pattern, Tuple
+from typing import Dict, List, Optional, Pattern, Tuple
 
 import yaml
 
@@ -130,10 +130,3 @@ def classify(text: str, categories: Optional[Dict[str, Category]] = None) -> Opt
 
 def intent_for(category: str) -> str:
     return INTENT_OF_CATEGORY.get(category, category)
-
-
-def phrases_matching(text: str, category: str, path: Path = PATTERNS_FILE) -> Iterable[str]:
-    """The staff phrases of a category that match text (for explaining a verdict)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    probe = normalise(text) + " "
-    return [p for p in (data.get(category) or {}).get("phrases") or [] if phrase_pattern(str(p)).search(probe)]
