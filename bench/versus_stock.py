@@ -1,5 +1,6 @@
-"""Stock Rasa's default configuration (bench/stock_config.yml) and ours, side by side, on the same
-data, questions and machine, in one run:
+"""Stock Rasa's default configuration (bench/stock_config.yml), our previous DIET + ResponseSelector
+pipeline (bench/diet_config.yml) and ours, side by side, on the same data, questions and machine, in
+one run:
 
   training time, server start-up, REST latency p50/p95 over 200 sequential questions, messages per
   second with 16 concurrent senders, resident memory, held-out accuracy; and the ratio ours/stock.
@@ -30,8 +31,9 @@ from bench.latency import concurrent, machine, percentile, rss_mb, sequential  #
 from clinic.serve import QUIET_ENV, VENV_BIN, Assistant  # noqa: E402
 from clinic.settings import PROJECT_ROOT  # noqa: E402
 
-CONFIGS = {"stock": PROJECT_ROOT / "bench" / "stock_config.yml", "ours": PROJECT_ROOT / "config.yml"}
-CONTENT = ["data", "domain.yml", "clinic/nlu_components.py", "clinic/sentence_encoder.py"]
+CONFIGS = {"stock": PROJECT_ROOT / "bench" / "stock_config.yml", "diet": PROJECT_ROOT / "bench" / "diet_config.yml",
+           "ours": PROJECT_ROOT / "config.yml"}
+CONTENT = ["data", "domain.yml", "clinic/nlu_components.py", "clinic/question_classifier.py", "clinic/sentence_encoder.py"]
 
 
 def content_hash(config: Path) -> str:
@@ -101,11 +103,11 @@ def main() -> int:
         else:
             model = trained(name, config, cache)
         rows[name] = {"train_seconds": model["train_seconds"], **measure(name, model["model"], args.questions)}
-    print(f"{'':18}{'stock':>10}{'ours':>10}{'ours/stock':>12}")
+    print(f"{'':18}" + "".join(f"{name:>10}" for name in rows) + f"{'ours/stock':>12}")
     for key in ("train_seconds", "start_seconds", "p50_ms", "p95_ms", "messages_per_s", "errors", "rss_mb", "accuracy_pct"):
         stock, ours = rows["stock"][key], rows["ours"][key]
         ratio = f"{ours / stock:.2f}" if stock and ours == ours else "-"
-        print(f"{key:18}{stock:>10.1f}{ours:>10.1f}{ratio:>12}")
+        print(f"{key:18}" + "".join(f"{row[key]:>10.1f}" for row in rows.values()) + f"{ratio:>12}")
     return 0
 
 

@@ -42,7 +42,7 @@ ensure_venv() {
 
 # The hash of everything the model is trained from, in the current folder.
 content_hash() {
-  find data domain.yml config.yml clinic/nlu_components.py clinic/sentence_encoder.py -type f \( -name '*.yml' -o -name '*.py' \) \
+  find data domain.yml config.yml clinic/nlu_components.py clinic/question_classifier.py clinic/sentence_encoder.py -type f \( -name '*.yml' -o -name '*.py' \) \
        -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
 }
 
@@ -59,7 +59,7 @@ ensure_model() {
     log "using cached model $content_hash"
     cp "$cached" "models/$content_hash.tar.gz"
   else
-    log "content changed: training model $content_hash (about 2 minutes)"
+    log "content changed: training model $content_hash (about a minute)"
     .venv/bin/rasa train --fixed-model-name "$content_hash" --out models >var/train.log 2>&1 \
       || { tail -40 var/train.log >&2; log "training failed, full log in var/train.log"; exit 1; }
     cp "models/$content_hash.tar.gz" "$cached.partial" && mv "$cached.partial" "$cached"
