@@ -150,8 +150,9 @@ class FaqFallbackClassifier(FallbackClassifier):
             verdict = message.get(GUARD_VERDICT)
             if verdict:
                 forced = {INTENT_NAME_KEY: verdict, "confidence": 1.0}
-                message.data[INTENT] = forced
-                message.data[INTENT_RANKING_KEY] = [forced]
+                # add_to_output: for a message without words no classifier ran to make these outputs.
+                message.set(INTENT, forced, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [forced], add_to_output=True)
             else:
                 undecided.append(message)
         super().process(undecided)
