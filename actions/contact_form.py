@@ -56,8 +56,18 @@ def is_question(text: str) -> bool:
     return text.endswith("?") or bool(QUESTION_START.match(text))
 
 
-def interrupts_form(message: Dict[str, Any]) -> bool:
+def is_fixed_answer(requested: Optional[str], text: str) -> bool:
+    """A button's or a plain word's answer to a yes/no or skippable question ("skip", "no", "yes"):
+    always an answer, whatever intent the model gives it ("skip" looks like "stop" to it)."""
+    if requested == "contact_reason":
+        return is_skip(text)
+    return requested in ("contact_consent", "contact_confirmed") and yes_or_no(text) is not None
+
+
+def interrupts_form(message: Dict[str, Any], requested: Optional[str] = None) -> bool:
     """True when the visitor's message is not an answer to the form's question."""
+    if is_fixed_answer(requested, message.get("text") or ""):
+        return False
     intent = (message.get("intent") or {}).get("name")
     if intent in ALWAYS_INTERRUPT:
         return True
@@ -87,7 +97,7 @@ class ValidateContactForm(FormValidationAction):
         """The whole message answers the pending question, unless it interrupts the form (then the
         form is rejected and a rule answers it first)."""
         requested = tracker.get_slot("requested_slot")
-        if not requested or interrupts_form(tracker.latest_message):
+        if not requested or interrupts_form(tracker.latest_message, requested):
             return []
         return [SlotSet(requested, tracker.latest_message.get("text") or "")]
 

@@ -73,15 +73,19 @@ def test_free_text_refuses_card_numbers_and_bounds_length() -> None:
     assert len(free_text("x" * 5000)) == 300
 
 
-@pytest.mark.parametrize("text, intent, interrupts", [
-    ("how long does an infusion take?", "faq", True),
-    ("what are your hours", "faq", True),
-    ("weekday mornings", "faq", False),            # the answer to "when should they call?"
-    ("I want to know if it helps my CRPS", "faq", False),
-    ("cancel", "stop", True),
-    ("I want to end it all", "crisis", True),
-    ("Ana Lopez", "nlu_fallback", False),
-    ("what's the weather?", "out_of_scope", True),
+@pytest.mark.parametrize("text, intent, requested, interrupts", [
+    ("how long does an infusion take?", "faq", "contact_time", True),
+    ("what are your hours", "faq", "contact_time", True),
+    ("weekday mornings", "faq", "contact_time", False),            # the answer to "when should they call?"
+    ("I want to know if it helps my CRPS", "faq", "contact_reason", False),
+    ("cancel", "stop", "contact_reason", True),
+    ("skip", "stop", "contact_reason", False),                     # the Skip button, whatever the model says
+    ("no", "stop", "contact_consent", False),
+    ("yes", "out_of_scope", "contact_confirmed", False),
+    ("skip", "stop", "contact_name", True),                        # not a name: leaves the form
+    ("I want to end it all", "crisis", "contact_reason", True),
+    ("Ana Lopez", "nlu_fallback", "contact_name", False),
+    ("what's the weather?", "out_of_scope", "contact_time", True),
 ])
-def test_which_messages_interrupt_the_form(text: str, intent: str, interrupts: bool) -> None:
-    assert interrupts_form({"text": text, "intent": {"name": intent}}) is interrupts
+def test_which_messages_interrupt_the_form(text: str, intent: str, requested: str, interrupts: bool) -> None:
+    assert interrupts_form({"text": text, "intent": {"name": intent}}, requested) is interrupts
