@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from clinic.database import database_url
+from clinic.database import database_url, use_write_ahead_log
 
 # Notification states staff see in the lead list.
 NOT_CONFIGURED, PENDING, SENT = "not configured", "pending", "sent"
@@ -76,6 +76,7 @@ def as_utc(moment: Optional[datetime]) -> Optional[datetime]:
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> sa.engine.Engine:
     engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+    use_write_ahead_log(engine)
     metadata.create_all(engine)
     return engine
 

@@ -7,8 +7,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from clinic.database import database_url
+from clinic import rasa_speedups
+from clinic.database import database_url, use_write_ahead_log
 from clinic.safety import redact
+
+# The Rasa server imports this module first among ours (endpoints.yml), so its speed fixes go here.
+rasa_speedups.apply()
 
 
 class ClinicTrackerStore(SQLTrackerStore):
@@ -24,6 +28,7 @@ class ClinicTrackerStore(SQLTrackerStore):
     ) -> None:
         # SQLTrackerStore accepts a full SQLAlchemy URL in `host`.
         super().__init__(domain=domain, host=host or database_url(), event_broker=event_broker, **kwargs)
+        use_write_ahead_log(self.engine)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         for event in super()._additional_events(session, tracker):
