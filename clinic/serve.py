@@ -83,6 +83,7 @@ class Assistant:
             **QUIET_ENV,
             "ACTION_PORT": str(self.action_port),
             "DATABASE_URL": self.database,
+            "RASA_AUTH_TOKEN": self.token,
             "PYTHONPATH": str(PROJECT_ROOT),
             **self.extra_env,
         }
@@ -105,11 +106,11 @@ class Assistant:
         self._spawn(
             "rasa",
             [
-                str(VENV_BIN / "rasa"), "run",
+                str(VENV_BIN / "python"), "-m", "clinic.rasa_server",  # `rasa run`, token from the environment
                 "--model", str(self.model),
                 "--interface", self.host,
                 "--port", str(self.rasa_port),
-                "--enable-api", "--auth-token", self.token,
+                "--enable-api",
                 "--credentials", "credentials.yml",
                 "--endpoints", "endpoints.yml",
                 "--cors", *self.cors_origins,

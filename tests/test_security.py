@@ -1,4 +1,6 @@
 """The HTTP API refuses requests without the token; errors never show stack traces or paths."""
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -28,3 +30,13 @@ def test_api_refuses_requests_without_the_right_token(assistant: Assistant, meth
 def test_the_token_opens_the_api(assistant: Assistant) -> None:
     response = requests.get(f"{assistant.url}/status", params={"token": assistant.token}, timeout=30)
     assert response.ok and response.json()["model_file"]
+
+
+def test_the_token_is_not_on_any_servers_command_line(assistant: Assistant) -> None:
+    """Any user of the machine can read command lines (`ps`); the token goes by the environment."""
+    for process in assistant.processes:
+        command_line = Path(f"/proc/{process.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        assert assistant.token not in command_line, command_line
+    # ... and the server still got it: the right token opens the API, a wrong one does not.
+    assert requests.get(f"{assistant.url}/status", params={"token": assistant.token}, timeout=30).ok
+    assert requests.get(f"{assistant.url}/status", params={"token": "x" + assistant.token}, timeout=30).status_code == 401
