@@ -127,13 +127,23 @@ class LeadStore:
     def pending(self) -> List[Lead]:
         return self.list(leads_table.c.notification == PENDING)
 
+    def claim_notification(self, lead: Lead) -> bool:
+        """Counts one more attempt to notify staff of this pending lead, if no other process (another
+        server's retry loop, the first try right after the form) has counted it since `lead` was read.
+        Only the process that gets True sends, so staff are not told twice."""
+        with self.engine.begin() as connection:
+            return connection.execute(
+                leads_table.update().where(
+                    (leads_table.c.id == lead.id) & (leads_table.c.notification == PENDING)
+                    & (leads_table.c.notification_attempts == lead.notification_attempts)
+                ).values(notification_attempts=lead.notification_attempts + 1)
+            ).rowcount == 1
+
     def record_notification(self, lead_id: int, state: str, error: Optional[str] = None) -> None:
         with self.engine.begin() as connection:
             connection.execute(
                 leads_table.update().where(leads_table.c.id == lead_id).values(
-                    notification=state,
-                    notification_error=(error or None) and error[:500],
-                    notification_attempts=leads_table.c.notification_attempts + 1,
+                    notification=state, notification_error=(error or None) and error[:500],
                 )
             )
 

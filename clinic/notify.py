@@ -107,6 +107,8 @@ def notify(lead: Lead, store: LeadStore, config: Optional[Dict[str, str]] = None
     if not senders:
         store.record_notification(lead.id, NOT_CONFIGURED)
         return NOT_CONFIGURED
+    if lead.notification == PENDING and not store.claim_notification(lead):
+        return PENDING  # another process is sending this one right now
     problems = []
     for send in senders:
         try:

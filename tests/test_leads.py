@@ -93,6 +93,28 @@ def test_failed_webhook_keeps_the_lead_pending_then_retry_sends_it(store: LeadSt
     assert store.get(lead.id).notification == SENT and store.pending() == []
 
 
+def test_two_servers_retrying_at_once_tell_staff_once(tmp_path: Path, receiver: WebhookReceiver) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    lead = LeadStore(url).add(a_lead(notification=PENDING))
+    config = {"webhook_url": receiver.url}
+    servers = [LeadStore(url), LeadStore(url)]  # two processes' stores on one database
+    both_read = threading.Barrier(2)
+
+    def retry_loop(store: LeadStore) -> None:
+        pending = store.pending()
+        both_read.wait()  # both have seen the lead as pending before either sends
+        for each in pending:
+            notify(each, store, config)
+
+    threads = [threading.Thread(target=retry_loop, args=(store,)) for store in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(receiver.received) == 1
+    assert LeadStore(url).get(lead.id).notification == SENT
+
+
 def test_unreachable_webhook_does_not_lose_the_lead(store: LeadStore) -> None:
     lead = store.add(a_lead())
     assert notify(lead, store, {"webhook_url": f"http://127.0.0.1:{free_port()}/nobody"}) == PENDING
