@@ -159,6 +159,9 @@ class FaqFallbackClassifier(FallbackClassifier):
             "retrieval_intent": "faq",
             "response_threshold": 0.5,
             "model_only_intents": {"crisis": "crisis_possible"},
+            # ... also when the model gives it this much, even if another intent comes first: missing
+            # a crisis costs more than a gentle check-in (chosen by cross-validation, see config.yml).
+            "check_in_thresholds": {"crisis": 0.25},
         }
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -174,10 +177,15 @@ class FaqFallbackClassifier(FallbackClassifier):
                 undecided.append(message)
         super().process(undecided)
         renamed = self.component_config["model_only_intents"] or {}
+        thresholds = self.component_config["check_in_thresholds"] or {}
         for message in undecided:
             intent = message.data.get(INTENT) or {}
+            likely = [r for r in message.data.get(INTENT_RANKING_KEY) or []
+                      if r.get(INTENT_NAME_KEY) in thresholds and r.get("confidence", 0.0) >= thresholds[r[INTENT_NAME_KEY]]]
+            if likely:
+                intent = likely[0]
             if intent.get(INTENT_NAME_KEY) in renamed:
-                message.data[INTENT] = {**intent, INTENT_NAME_KEY: renamed[intent[INTENT_NAME_KEY]]}
+                message.set(INTENT, {**intent, INTENT_NAME_KEY: renamed[intent[INTENT_NAME_KEY]]}, add_to_output=True)
         return messages
 
     def _should_fallback(self, message: Message) -> bool:

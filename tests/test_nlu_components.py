@@ -76,6 +76,18 @@ def test_a_crisis_only_the_model_sees_is_marked_possible() -> None:
     assert fallback(flagged).get("intent")["name"] == "crisis"
 
 
+def ranked(**confidences: float) -> Message:
+    ranking = [{"name": name, "confidence": c} for name, c in sorted(confidences.items(), key=lambda i: -i[1])]
+    return Message(data={"text": "x", "intent": ranking[0], "intent_ranking": ranking,
+                         "response_selector": {"faq": {"response": {"confidence": 0.9}}}})
+
+
+def test_a_likely_crisis_gets_the_check_in_even_when_another_intent_comes_first() -> None:
+    assert fallback(ranked(faq=0.6, crisis=0.3, greet=0.1)).get("intent")["name"] == "crisis_possible"
+    assert fallback(ranked(out_of_scope=0.45, crisis=0.26, faq=0.29)).get("intent")["name"] == "crisis_possible"
+    assert fallback(ranked(faq=0.8, crisis=0.15, greet=0.05)).get("intent")["name"] == "faq"
+
+
 def test_guard_verdict_overrides_the_model() -> None:
     message = faq_message(0.9)
     message.set("message_guard", "message_too_long")
