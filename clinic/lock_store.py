@@ -1,5 +1,6 @@
 """Rasa's conversation lock store, chosen by one setting: in memory for one server (the default), or
 Redis (LOCK_STORE_URL) when several Rasa servers share the conversations."""
+import os
 from typing import Any, Optional
 from urllib.parse import urlparse
 
@@ -32,6 +33,10 @@ class AtomicRedisLockStore(RedisLockStore):
 
 def lock_store_for(url: str) -> LockStore:
     if not url:
+        # Rasa allows several Sanic workers for any lock store named in endpoints.yml, but workers do
+        # not share an in-memory store: two messages of one visitor could then be handled at once.
+        if int(os.environ.get("SANIC_WORKERS") or 1) > 1:
+            raise ValueError("SANIC_WORKERS above 1 needs a shared lock store: set LOCK_STORE_URL=redis://...")
         return InMemoryLockStore()
     parsed = urlparse(url)
     if parsed.scheme not in ("redis", "rediss"):

@@ -54,3 +54,12 @@ def test_lock_store_is_in_memory_by_default_and_redis_by_url() -> None:
     assert store.red.connection_pool.connection_kwargs["db"] == 2
     with pytest.raises(ValueError):
         lock_store_for("memcached://127.0.0.1")
+
+
+def test_several_workers_without_a_shared_lock_store_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clinic.lock_store import lock_store_for
+
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    with pytest.raises(ValueError, match="LOCK_STORE_URL"):
+        lock_store_for("")
+    assert lock_store_for("redis://127.0.0.1:6391/1") is not None
