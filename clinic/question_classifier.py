@@ -2,7 +2,7 @@
 (MiniLM embedding) and its character n-grams (which survive misspellings: "infussion", "ketamin").
 
 It replaces DIETClassifier + ResponseSelector, which scored 87% on bench/dev_questions.yml against
-96% for this model, trained in 5 minutes instead of 15 seconds and answered more slowly; README.md
+96% for this model, took 5 minutes to train instead of 15 seconds, and answered more slowly; README.md
 ("Why this pipeline") has the figures. Its output has the same shape as theirs: `intent`,
 `intent_ranking` and `response_selector` (so `utter_faq` picks the answer and the tracker records
 `utter_faq/<topic>`). The trained model is saved as plain arrays and JSON, never as a pickle.

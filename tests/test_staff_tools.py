@@ -153,7 +153,7 @@ def test_retrain_reloads_the_running_assistant_and_rollback_restores_it(tmp_path
     server = Assistant(rasa_port=RELOAD_RASA_PORT, action_port=RELOAD_ACTION_PORT, model=project / "models" / seed.name,
                        database=f"sqlite:///{tmp_path / 'conversations.sqlite'}", log_dir=tmp_path / "logs")
     # The commands find the assistant through the settings; models are cached apart from the real ones,
-    # so the changed content is trained every time (about 5 minutes) and the shared cache is left alone.
+    # so the changed content is trained every time (about a minute) and the shared cache is left alone.
     env = {"RASA_PORT": str(RELOAD_RASA_PORT), "CLINIC_CACHE_DIR": str(tmp_path / "cache")}
     # Training examples (the topics' first ones), so the answer does not depend on training luck: an unseen
     # question ("how soon after the infusion will i feel better") went to side_effects in one of two trainings.

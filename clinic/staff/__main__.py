@@ -1,7 +1,7 @@
 """Staff commands (run as `scripts/staff.sh <command>`; `scripts/staff.sh <command> --help` for options):
 
   check                      check the content: plain-words problems with file and line
-  retrain                    check, train if the content changed (about 5 minutes), and load the new model
+  retrain                    check, train if the content changed (a minute or two), and load the new model
                              into the running assistant without a restart
   rollback                   go back to the model used before the last retrain
   status                     which model the assistant uses, and whether the content changed since

@@ -131,7 +131,7 @@ class Project:
         )
         assert process.stdout is not None
         for line in process.stdout:
-            out.write(line.replace("[setup] ", "  ").replace("about 2 minutes", "about 5 minutes"))
+            out.write(line.replace("[setup] ", "  "))
             out.flush()
         if process.wait() != 0:
             raise StaffError("Training failed; nothing was changed. The details are in var/train.log.")
@@ -213,7 +213,7 @@ def retrain(project: Project, server: Server, out: TextIO = sys.stdout) -> str:
     if before:
         project.remember(before, "in use")
     project.rollback_file.unlink(missing_ok=True)  # retrain means: use the current content
-    print("Checking whether the content changed (training takes about 5 minutes if it did)...", file=out, flush=True)
+    print("Checking whether the content changed (training takes a minute or two if it did)...", file=out, flush=True)
     model = project.ensure_model(out)
     if model == before:
         print(f"The model in use ({model}) already matches the content.", file=out)

@@ -38,7 +38,7 @@ def run_cross_validation(project_root: Path, folds: int, out_dir: Path) -> Path:
     results.mkdir(parents=True, exist_ok=True)
     log = results / "rasa.log"
     print(f"Cross-validation with {folds} folds: {folds} models are trained, each on {folds - 1}/{folds} of the "
-          f"examples (about 4-5 minutes each on 2 cores). Progress: {log}", flush=True)
+          f"examples (a minute or two each on 2 cores). Progress: {log}", flush=True)
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
            "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
     rasa = Path(sys.executable).parent / "rasa"
