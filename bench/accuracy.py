@@ -20,8 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.heldout_set import HELDOUT, PROJECT_ROOT, heldout, leaked_questions  # noqa: E402
+from bench.heldout_set import HELDOUT, PROJECT_ROOT, heldout, leaked_questions, training_examples  # noqa: E402
+from clinic.nlu_data import normalise  # noqa: E402
 from clinic.serve import CURRENT_MODEL_FILE  # noqa: E402
+
+
+SEEN = "(questions also in the training data)"
 
 
 def predicted_label(parse: Dict[str, Any]) -> str:
@@ -38,11 +42,14 @@ async def score(model: Path, questions_file: Path, show_errors: bool) -> Dict[st
 
     agent = Agent.load(str(model))
     results: Dict[str, Counter] = defaultdict(Counter)
+    in_training = {normalise(example) for example in training_examples()}
     for label, questions in heldout(questions_file).items():
         for question in questions:
             predicted = predicted_label(await agent.parse_message(question))
             outcome = "correct" if predicted == label else "fallback" if predicted == "nlu_fallback" else "wrong"
             results[label][outcome] += 1
+            if normalise(question) in in_training:  # written independently, but word for word a training example
+                results[SEEN][outcome] += 1
             if show_errors and outcome != "correct":
                 print(f"  {outcome:8} {label:26} -> {predicted:26} {question}")
     return results
@@ -52,13 +59,15 @@ def report(results: Dict[str, Counter]) -> float:
     print(f"{'label':28}{'n':>4}{'correct':>9}{'fallback':>9}{'wrong':>7}{'accuracy':>10}")
     totals: Counter = Counter()
     faq: Counter = Counter()
+    seen = results.pop(SEEN, Counter())
     for label, counts in results.items():
         n = sum(counts.values())
         totals.update(counts)
         if label.startswith("faq/"):
             faq.update(counts)
         print(f"{label:28}{n:>4}{counts['correct']:>9}{counts['fallback']:>9}{counts['wrong']:>7}{counts['correct'] / n:>10.1%}")
-    for name, counts in (("FAQ topics", faq), ("overall", totals)):
+    unseen = totals - seen
+    for name, counts in (("FAQ topics", faq), ("overall", totals), ("overall, not in training", unseen)):
         n = sum(counts.values())
         print(f"{name:28}{n:>4}{counts['correct']:>9}{counts['fallback']:>9}{counts['wrong']:>7}{counts['correct'] / n:>10.1%}")
     return totals["correct"] / sum(totals.values())

@@ -25,7 +25,7 @@ from typing import Dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.accuracy import score  # noqa: E402
+from bench.accuracy import SEEN, score  # noqa: E402
 from bench.heldout_set import HELDOUT  # noqa: E402
 from bench.latency import concurrent, machine, percentile, rss_mb, sequential  # noqa: E402
 from clinic.serve import QUIET_ENV, VENV_BIN, Assistant  # noqa: E402
@@ -82,6 +82,7 @@ def measure(name: str, model: Path, questions: Path) -> Dict[str, float]:
     finally:
         server.stop()
     results = asyncio.run(score(model, questions, show_errors=False))
+    results.pop(SEEN, None)  # a breakdown of the same questions, not more of them
     correct = sum(c["correct"] for c in results.values())
     figures["accuracy_pct"] = 100 * correct / sum(sum(c.values()) for c in results.values())
     return figures
