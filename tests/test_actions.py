@@ -1,5 +1,6 @@
 """Custom actions, run directly with a tracker as Rasa would send it."""
 import asyncio
+import shutil
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SessionStarted, SlotSet
@@ -7,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.session import ActionSessionStart
 from actions.suggestions import ActionSuggestTopics
-from actions.topics import suggested_questions
+from actions.topics import FAQ_DIR, suggested_questions
 
 
 def tracker_with(parse_data: dict) -> Tracker:
@@ -27,8 +28,17 @@ def test_suggestions_are_the_three_best_ranked_topics_as_plain_questions() -> No
 
 
 def test_every_topic_has_a_suggestion_question() -> None:
-    assert len(suggested_questions()) == 17
+    assert len(suggested_questions()) == len(list(FAQ_DIR.glob("*.yml"))) >= 17
     assert all(q.endswith("?") for q in suggested_questions().values())
+
+
+def test_a_topic_staff_add_is_suggested_without_a_restart(tmp_path) -> None:
+    faq = tmp_path / "faq"
+    shutil.copytree(FAQ_DIR, faq)
+    before = suggested_questions(faq)
+    (faq / "parking.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: faq/parking\n  examples: |\n    - Where can I park?\n    - parking?\n')
+    assert suggested_questions(faq) == {**before, "faq/parking": "Where can I park?"}
 
 
 def test_session_start_loads_clinic_settings(monkeypatch) -> None:

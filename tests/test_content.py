@@ -40,10 +40,12 @@ def test_real_content_has_no_problems() -> None:
     assert check(DATA, ARTICLES) == []
 
 
-def test_exactly_the_product_topics_exist_one_file_each() -> None:
-    assert {p.stem for p in (DATA / "faq").glob("*.yml")} == TOPICS
-    for topic in TOPICS:
-        content = yaml.safe_load((DATA / "faq" / f"{topic}.yml").read_text())
+def test_the_product_topics_exist_one_file_each() -> None:
+    """The 17 topics the product and its reports rely on; staff may add more, one file each."""
+    files = {p.stem: p for p in (DATA / "faq").glob("*.yml")}
+    assert TOPICS <= set(files), TOPICS - set(files)
+    for topic, path in files.items():
+        content = yaml.safe_load(path.read_text())
         assert [b["intent"] for b in content["nlu"]] == [f"faq/{topic}"]
         assert list(content["responses"]) == [f"utter_faq/{topic}"]
 
