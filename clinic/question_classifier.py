@@ -114,14 +114,15 @@ class QuestionClassifier(GraphComponent, IntentClassifier):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            if self.labels and self._embedding(message) is not None:
-                self._predict(message)
+            embedding = self._embedding(message) if self.labels else None
+            if embedding is not None:
+                self._predict(message, self._probabilities(embedding, message.get(TEXT) or ""))
         return messages
 
-    def _probabilities(self, message: Message) -> np.ndarray:
-        embedding = self._embedding(message) * self.config["embedding_weight"]
-        scores = embedding @ self.coefficients[:, : len(embedding)].T + self._character_scores(message.get(TEXT) or "")
-        scores = np.exp(scores + self.intercepts - (scores + self.intercepts).max())
+    def _probabilities(self, embedding: np.ndarray, text: Text) -> np.ndarray:
+        scores = (embedding * self.config["embedding_weight"]) @ self._embedding_coefficients
+        scores += self._character_scores(text) + self.intercepts
+        scores = np.exp(scores - scores.max())
         return scores / scores.sum()
 
     def _character_scores(self, text: Text) -> np.ndarray:
@@ -142,11 +143,13 @@ class QuestionClassifier(GraphComponent, IntentClassifier):
     def _prepare(self) -> None:
         """Lays out the trained weights for prediction."""
         dimension = self.coefficients.shape[1] - len(self.vectorizer.vocabulary_)
+        self._embedding_coefficients = np.ascontiguousarray(self.coefficients[:, :dimension].T)
         self._character_coefficients = np.ascontiguousarray(self.coefficients[:, dimension:].T)
         self._analyzer = self.vectorizer.build_analyzer()
+        self._retrieval_intents = sorted({label.split(SEPARATOR)[0] for label in self.labels if SEPARATOR in label})
 
-    def _predict(self, message: Message) -> None:
-        by_label = dict(zip(self.labels, self._probabilities(message).tolist()))
+    def _predict(self, message: Message, probabilities: np.ndarray) -> None:
+        by_label = dict(zip(self.labels, probabilities.tolist()))
         by_intent: Dict[Text, float] = {}
         for label, probability in by_label.items():
             intent = label.split(SEPARATOR)[0]
@@ -156,7 +159,7 @@ class QuestionClassifier(GraphComponent, IntentClassifier):
                     add_to_output=True)
         message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
                                          for name, confidence in ranking[:RANKING_LENGTH]], add_to_output=True)
-        for retrieval_intent in sorted({label.split(SEPARATOR)[0] for label in self.labels if SEPARATOR in label}):
+        for retrieval_intent in self._retrieval_intents:
             self._select_response(message, retrieval_intent, by_label)
 
     def _select_response(self, message: Message, retrieval_intent: Text, by_label: Dict[Text, float]) -> None:
