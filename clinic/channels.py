@@ -1,18 +1,23 @@
-"""The REST channel the website and tests talk to (/webhooks/rest/webhook): checks what it is sent
-and always answers."""
+"""The REST channel the website and tests talk to (/webhooks/rest/webhook) and the socket.io channel
+for other chat widgets: both check what they are sent and always answer."""
 import json
+import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 import yaml
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
 from clinic.safety import CRISIS, EMERGENCY, classify
 from clinic.settings import PROJECT_ROOT, clinic_details, load
+
+logger = logging.getLogger(__name__)
 
 SAFETY_REPLIES_FILE = PROJECT_ROOT / "data" / "safety_replies.yml"
 
@@ -43,6 +48,18 @@ def reply_without_assistant(text: str) -> str:
     return unavailable_reply()
 
 
+def checked_fields(sender: Any, message: Any) -> Union[Tuple[str, str], str]:
+    """(sender, message) made safe to hand to Rasa, or what is wrong with them."""
+    if not isinstance(message, str):
+        return f'"message" must be a string. {USAGE}'
+    if not isinstance(sender, (str, int)) or isinstance(sender, bool):
+        return f'"sender" must be a string. {USAGE}'
+    sender = SENDER_UNSAFE.sub("-", str(sender))
+    if not sender or len(sender) > MAX_SENDER_CHARS:
+        return f'"sender" must be 1 to {MAX_SENDER_CHARS} characters. {USAGE}'
+    return sender, INVISIBLE_CONTROLS.sub("", message)[:MAX_STORED_MESSAGE_CHARS]
+
+
 def checked_body(raw: bytes) -> Union[Dict[str, Any], str]:
     """The request body made safe to hand to Rasa, or what is wrong with it (for a 400 reply)."""
     try:
@@ -51,16 +68,21 @@ def checked_body(raw: bytes) -> Union[Dict[str, Any], str]:
         return f"The body is not JSON. {USAGE}"
     if not isinstance(body, dict):
         return f"The body must be a JSON object. {USAGE}"
-    message, sender = body.get("message"), body.get("sender", "default")
-    if not isinstance(message, str):
-        return f'"message" must be a string. {USAGE}'
-    if not isinstance(sender, (str, int)) or isinstance(sender, bool):
-        return f'"sender" must be a string. {USAGE}'
-    sender = SENDER_UNSAFE.sub("-", str(sender))
-    if not sender or len(sender) > MAX_SENDER_CHARS:
-        return f'"sender" must be 1 to {MAX_SENDER_CHARS} characters. {USAGE}'
-    message = INVISIBLE_CONTROLS.sub("", message)[:MAX_STORED_MESSAGE_CHARS]
+    fields = checked_fields(body.get("sender", "default"), body.get("message"))
+    if isinstance(fields, str):
+        return fields
+    sender, message = fields
     return {**body, "sender": sender, "message": message}
+
+
+async def handle_with_a_reply(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage,
+                              replied: Callable[[], bool]) -> None:
+    """Lets the assistant handle the message; if it sent nothing, sends reply_without_assistant."""
+    try:
+        await on_new_message(message)
+    finally:
+        if not replied():
+            await message.output_channel.send_text_message(message.sender_id, reply_without_assistant(message.text or ""))
 
 
 class ClinicRestInput(RestInput):
@@ -74,12 +96,9 @@ class ClinicRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def answer_always(message: UserMessage) -> None:
-            try:
-                await on_new_message(message)
-            finally:
-                channel = message.output_channel
-                if isinstance(channel, CollectingOutputChannel) and not channel.messages:
-                    await channel.send_text_message(message.sender_id, reply_without_assistant(message.text or ""))
+            channel = message.output_channel
+            replied = (lambda: bool(channel.messages)) if isinstance(channel, CollectingOutputChannel) else (lambda: True)
+            await handle_with_a_reply(on_new_message, message, replied)
 
         blueprint = super().blueprint(answer_always)
 
@@ -92,5 +111,48 @@ class ClinicRestInput(RestInput):
                 return response.json({"error": body}, status=400)
             request.parsed_json = body
             return None
+
+        return blueprint
+
+
+class ClinicSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel with the REST channel's checks: a session id or message of the wrong
+    type or size is refused with a short reply, messages are bounded and cleaned, and the visitor
+    always gets an answer (the clinic's phone number when the assistant produced none)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        async def checked_and_answered(message: UserMessage) -> None:
+            channel = message.output_channel
+            fields = checked_fields(message.sender_id, message.text)
+            if isinstance(fields, str):
+                logger.info("socket.io message refused: %s", fields.split(".")[0])
+                return  # nowhere safe to answer: the session id itself is what is wrong
+            message.sender_id, message.text = fields
+            sent = []
+            send = channel._send_message  # every SocketIOOutput reply goes through this
+
+            async def counted(recipient_id: Text, reply: Any) -> None:
+                sent.append(reply)
+                await send(recipient_id, reply)
+
+            channel._send_message = counted
+            await handle_with_a_reply(on_new_message, message, lambda: bool(sent))
+
+        blueprint = super().blueprint(checked_and_answered)
+
+        # Replaces Rasa's handler, which calls python-socketio 5.18's enter_room (a coroutine) without
+        # awaiting it: the visitor never joined their session's room, so no reply ever reached them.
+        @self.sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            fields = checked_fields(requested, "") if requested else None
+            session_id = fields[0] if isinstance(fields, tuple) else uuid.uuid4().hex
+            if self.session_persistence:
+                await self.sio.enter_room(sid, session_id, namespace=self.namespace)
+            await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         return blueprint
