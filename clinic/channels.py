@@ -116,8 +116,8 @@ class ClinicRestInput(RestInput):
 
 
 class ClinicSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel with the REST channel's checks: a session id or message of the wrong
-    type or size is refused with a short reply, messages are bounded and cleaned, and the visitor
+    """Rasa's socket.io channel with the REST channel's checks: a message whose session id or text is of
+    the wrong type or size is dropped (and logged), messages are bounded and cleaned, and the visitor
     always gets an answer (the clinic's phone number when the assistant produced none)."""
 
     @classmethod
