@@ -160,7 +160,7 @@ class FaqFallbackClassifier(FallbackClassifier):
             "response_threshold": 0.5,
             "model_only_intents": {"crisis": "crisis_possible"},
             # ... also when the model gives it this much, even if another intent comes first: missing
-            # a crisis costs more than a gentle check-in (chosen by cross-validation, see config.yml).
+            # a crisis costs more than a gentle check-in (chosen by cross-validation: README, "Safety").
             "check_in_thresholds": {"crisis": 0.25},
         }
 
