@@ -37,7 +37,8 @@ ensure_venv() {
   ln -sfn "$venv" .venv
   # keep this environment and the previous one (about 3 GB each)
   touch "$venv"
-  ls -1dt "$CACHE_DIR"/venv-* 2>/dev/null | grep -v -x "$venv" | tail -n +2 | xargs -r rm -rf
+  # (grep finds nothing when this is the only environment: not an error)
+  ls -1dt "$CACHE_DIR"/venv-* 2>/dev/null | { grep -v -x "$venv" || true; } | tail -n +2 | xargs -r rm -rf
 }
 
 # The hash of everything the model is trained from, in the current folder.
