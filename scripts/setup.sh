@@ -2,7 +2,7 @@
 # Installs what is missing and trains the model only when content changed.
 # Sourced by run.sh and test.sh; safe to run on its own: `scripts/setup.sh`.
 # `scripts/setup.sh --model-only [DIR]` does only the model step (scripts/staff.sh retrain uses it);
-# `scripts/setup.sh --content-hash [DIR]` prints the content hash.
+# `scripts/setup.sh --content-hash [DIR]` prints the content hash; `--venv-only` only installs.
 #
 # Python environment: one virtual environment per set of pinned requirements, kept in
 #   $CLINIC_CACHE_DIR (default ~/.cache/clinic-faq-assistant) and linked as ./.venv,
@@ -37,8 +37,8 @@ ensure_venv() {
   ln -sfn "$venv" .venv
   # keep this environment and the previous one (about 3 GB each)
   touch "$venv"
-  # (grep finds nothing when this is the only environment: not an error)
-  ls -1dt "$CACHE_DIR"/venv-* 2>/dev/null | { grep -v -x "$venv" || true; } | tail -n +2 | xargs -r rm -rf
+  # (`|| true`: with no other environment, ls and grep find nothing, which is not an error)
+  ls -1dt "$CACHE_DIR"/venv-* 2>/dev/null | grep -v -x "$venv" | tail -n +2 | xargs -r rm -rf || true
 }
 
 # The hash of everything the model is trained from, in the current folder.
@@ -88,6 +88,7 @@ case "${1:-}" in
   # Used by `scripts/staff.sh` (clinic/staff/models.py), on this project or a copy of it.
   --content-hash) cd "${2:-$ROOT}" && content_hash; exit ;;
   --model-only) cd "${2:-$ROOT}" && ensure_model; exit ;;
+  --venv-only) ensure_venv; exit ;;
 esac
 ensure_venv
 ensure_model
