@@ -27,3 +27,13 @@ def use_write_ahead_log(engine: sa.engine.Engine) -> None:
     if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
+def pooled_sqlite_engine(engine: sa.engine.Engine) -> sa.engine.Engine:
+    """The same SQLite file with its connections kept open between uses (SQLAlchemy 1.4 opens and
+    closes one per session for a file; that was about 1 ms of every message). Other engines as given."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine
+    engine.dispose()
+    return sa.create_engine(engine.url, poolclass=sa.pool.QueuePool, pool_size=2,
+                            connect_args={"check_same_thread": False})
