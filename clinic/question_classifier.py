@@ -136,7 +136,7 @@ class QuestionClassifier(GraphComponent, IntentClassifier):
         if not counts:
             return np.zeros(len(self.labels))
         columns = np.fromiter(counts.keys(), dtype=int, count=len(counts))
-        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self.vectorizer.idf_[columns]
+        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self._idf[columns]
         weights /= np.linalg.norm(weights)
         return weights @ self._character_coefficients[columns]
 
@@ -146,6 +146,7 @@ class QuestionClassifier(GraphComponent, IntentClassifier):
         self._embedding_coefficients = np.ascontiguousarray(self.coefficients[:, :dimension].T)
         self._character_coefficients = np.ascontiguousarray(self.coefficients[:, dimension:].T)
         self._analyzer = self.vectorizer.build_analyzer()
+        self._idf = self.vectorizer.idf_  # a property that rebuilds the vector from a sparse matrix each time
         self._retrieval_intents = sorted({label.split(SEPARATOR)[0] for label in self.labels if SEPARATOR in label})
 
     def _predict(self, message: Message, probabilities: np.ndarray) -> None:
