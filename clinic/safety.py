@@ -36,22 +36,27 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
 
 
+def phrase_words(phrase: str) -> List[str]:
+    """A staff phrase's normalised words, with `*` kept as a word."""
+    words: List[str] = []
+    for word in phrase.replace("*", " * ").split():
+        words.extend(["*"] if word == "*" else normalise(word).split())
+    return words
+
+
 def phrase_pattern(phrase: str) -> Pattern[str]:
     """A staff phrase as a whole-word regex over normalised text plus a trailing space; `*` stands
     for any 0 to 3 words."""
-    pieces = []
-    for word in phrase.replace("*", " * ").split():
-        if word == "*":
-            pieces.append(rf"(?:\S+ ){{0,{WILDCARD_WORDS}}}")
-        elif normalise(word):
-            pieces.append("".join(re.escape(w) + " " for w in normalise(word).split()))
+    pieces = [rf"(?:\S+ ){{0,{WILDCARD_WORDS}}}" if word == "*" else re.escape(word) + " " for word in phrase_words(phrase)]
     return re.compile(r"(?:^| )" + "".join(pieces))
 
 
 @dataclass(frozen=True)
 class Category:
     name: str
-    phrases: Tuple[Pattern[str], ...]
+    # phrase regexes grouped by the phrase's first word ("" when it starts with `*`): only phrases whose
+    # first word is in the message can match, so a message tries a few of them instead of a thousand
+    phrases: Dict[str, Tuple[Pattern[str], ...]]
     not_when: Tuple[Pattern[str], ...]
 
     def matches(self, normalised: str) -> bool:
@@ -60,7 +65,16 @@ class Category:
         probe = normalised + " "
         for exception in self.not_when:
             probe = exception.sub(" | ", probe)
-        return any(p.search(probe) for p in self.phrases)
+        return any(p.search(probe) for word in {*probe.split(), ""} for p in self.phrases.get(word, ()))
+
+
+def by_first_word(phrases: List[str]) -> Dict[str, Tuple[Pattern[str], ...]]:
+    groups: Dict[str, List[Pattern[str]]] = {}
+    for phrase in phrases:
+        words = phrase_words(phrase)
+        if words:
+            groups.setdefault("" if words[0] == "*" else words[0], []).append(phrase_pattern(phrase))
+    return {word: tuple(patterns) for word, patterns in groups.items()}
 
 
 def load_categories(path: Path = PATTERNS_FILE) -> Dict[str, Category]:
@@ -70,7 +84,7 @@ def load_categories(path: Path = PATTERNS_FILE) -> Dict[str, Category]:
         section = data.get(name) or {}
         categories[name] = Category(
             name,
-            tuple(phrase_pattern(str(p)) for p in section.get("phrases") or [] if str(p).strip()),
+            by_first_word([str(p) for p in section.get("phrases") or []]),
             tuple(phrase_pattern(str(p)) for p in section.get("not_when") or [] if str(p).strip()),
         )
     return categories
