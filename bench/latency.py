@@ -110,6 +110,27 @@ def concurrent(url: str, senders: int, per_sender: int, run_id: str) -> Tuple[fl
     return len(results) / elapsed, sum(1 for _, ok in results if not ok), [s for s, _ in results]
 
 
+def process_tree(pid: int) -> List[int]:
+    """pid and its descendants (Sanic's workers are children of the Rasa server process)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in process_tree(int(child)))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by pid and its descendants."""
+    total = 0
+    for process in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> Optional[float]:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -159,11 +180,17 @@ def main() -> int:
         latencies = sequential(url, args.sequential, run_id)
         print(f"sequential, {len(latencies)} questions: p50 {percentile(latencies, .5) * 1000:.0f} ms, "
               f"p95 {percentile(latencies, .95) * 1000:.0f} ms, mean {statistics.mean(latencies) * 1000:.0f} ms")
+        server = assistant.processes[-1].pid if assistant else None
+        cpu_before = cpu_seconds(server) if server else 0.0
         rate, errors, under_load = concurrent(url, args.senders, args.per_sender, run_id)
         print(f"{args.senders} concurrent senders x {args.per_sender}: {rate:.1f} messages/s, {errors} errors, "
               f"p50 {percentile(under_load, .5) * 1000:.0f} ms, p95 {percentile(under_load, .95) * 1000:.0f} ms")
-        if assistant:
-            print(f"Rasa server resident memory: {rss_mb(assistant.processes[-1].pid):.0f} MB")
+        if server:
+            # CPU per message is steadier than messages/s on a shared machine: capacity is about
+            # 1000 / (ms per message) messages/s per core given to the Rasa server.
+            cpu_ms = (cpu_seconds(server) - cpu_before) * 1000 / (args.senders * args.per_sender)
+            print(f"Rasa server CPU per message under load: {cpu_ms:.1f} ms")
+            print(f"Rasa server resident memory: {sum(rss_mb(p) or 0 for p in process_tree(server)):.0f} MB")
     return 0
 
 
