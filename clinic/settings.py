@@ -34,6 +34,7 @@ SETTINGS = (
     Setting("server", "cors_origins", "CORS_ORIGINS"),
     Setting("server", "web_port", "WEB_PORT"),
     Setting("server", "auth_token", "RASA_AUTH_TOKEN"),
+    Setting("server", "cached_conversations", "CACHED_CONVERSATIONS"),
     Setting("notify", "smtp_host", "SMTP_HOST"),
     Setting("notify", "smtp_port", "SMTP_PORT"),
     Setting("notify", "smtp_security", "SMTP_SECURITY"),

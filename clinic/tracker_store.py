@@ -8,7 +8,6 @@ indexed query (count and newest id of its events), so another server, the staff 
 writer makes the copy stale and it is read again: the database stays the only source of truth.
 """
 import json
-import os
 from collections import OrderedDict
 from typing import Any, Dict, Optional, Tuple
 
@@ -19,7 +18,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from clinic import rasa_speedups
+from clinic import rasa_speedups, settings
 from clinic.database import database_url, pooled_sqlite_engine, use_write_ahead_log
 from clinic.safety import redact
 
@@ -48,7 +47,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         use_write_ahead_log(self.engine)
         self.cache_size = int(cached_conversations if cached_conversations is not None
-                              else os.environ.get("CACHED_CONVERSATIONS", "500"))
+                              else settings.load()["server"]["cached_conversations"] or 0)
         # sender id -> (tracker as last saved, how many of its events are stored, database fingerprint)
         self._cache: "OrderedDict[str, Tuple[DialogueStateTracker, int, Fingerprint]]" = OrderedDict()
         # trackers handed out by `retrieve` and not saved yet: sender id -> (tracker, stored events, fingerprint)

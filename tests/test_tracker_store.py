@@ -102,3 +102,11 @@ def test_the_cache_holds_at_most_its_size(tmp_path: Path) -> None:
     for n in range(10):
         new_conversation(store, f"visitor-{n}")
     assert list(store._cache) == ["visitor-7", "visitor-8", "visitor-9"]
+
+
+def test_the_cache_size_is_a_setting_and_zero_turns_it_off(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CACHED_CONVERSATIONS", "0")
+    store = store_on(tmp_path / "db.sqlite")
+    new_conversation(store, "visitor")
+    tracker = run(store.retrieve("visitor"))
+    assert not store._cache and tracker is not None and texts(tracker)[0] == "is it safe?"
