@@ -9,7 +9,7 @@ writer makes the copy stale and it is read again: the database stays the only so
 """
 import json
 from collections import OrderedDict
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -51,7 +51,8 @@ class ClinicTrackerStore(SQLTrackerStore):
         # sender id -> (tracker as last saved, how many of its events are stored, database fingerprint)
         self._cache: "OrderedDict[str, Tuple[DialogueStateTracker, int, Fingerprint]]" = OrderedDict()
         # trackers handed out by `retrieve` and not saved yet: sender id -> (tracker, stored events, fingerprint)
-        self._handed_out: "Dict[str, Tuple[DialogueStateTracker, int, Fingerprint]]" = {}
+        # (bounded too: the HTTP API reads trackers it never saves)
+        self._handed_out: "OrderedDict[str, Tuple[DialogueStateTracker, int, Fingerprint]]" = OrderedDict()
 
     @property
     def domain(self) -> Domain:
@@ -77,11 +78,11 @@ class ClinicTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             fingerprint = self._fingerprint(session, sender_id)
             if cached and cached[2] == fingerprint and len(cached[0].events) == cached[1]:
-                self._handed_out[sender_id] = cached
+                self._keep(self._handed_out, sender_id, cached)
                 return cached[0]
         tracker = await super().retrieve(sender_id)
         if tracker is not None:
-            self._handed_out[sender_id] = (tracker, len(tracker.events), fingerprint)
+            self._keep(self._handed_out, sender_id, (tracker, len(tracker.events), fingerprint))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -106,11 +107,16 @@ class ClinicTrackerStore(SQLTrackerStore):
             session.commit()
         # After a new session starts, a tracker read from the database holds only the new session's
         # events, so this one (which still holds the old session) is not kept.
-        if not any(isinstance(event, SessionStarted) for event in new_events) and self.cache_size > 0:
-            self._cache[sender_id] = (tracker, len(tracker.events), (count, newest))
-            self._cache.move_to_end(sender_id)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        if not any(isinstance(event, SessionStarted) for event in new_events):
+            self._keep(self._cache, sender_id, (tracker, len(tracker.events), (count, newest)))
+
+    def _keep(self, trackers: "OrderedDict[str, Any]", sender_id: str, entry: Any) -> None:
+        """Adds entry as the newest, forgetting the oldest beyond the cache size."""
+        if self.cache_size > 0:
+            trackers[sender_id] = entry
+            trackers.move_to_end(sender_id)
+            while len(trackers) > self.cache_size:
+                trackers.popitem(last=False)
 
     def _row(self, sender_id: str, event: Event) -> Any:
         if isinstance(event, UserUttered) and event.text:

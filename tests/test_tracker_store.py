@@ -110,3 +110,13 @@ def test_the_cache_size_is_a_setting_and_zero_turns_it_off(tmp_path: Path, monke
     new_conversation(store, "visitor")
     tracker = run(store.retrieve("visitor"))
     assert not store._cache and tracker is not None and texts(tracker)[0] == "is it safe?"
+
+
+def test_trackers_read_and_never_saved_are_not_kept_forever(tmp_path: Path) -> None:
+    """The HTTP API reads trackers without saving them."""
+    store = store_on(tmp_path / "db.sqlite", cached_conversations=3)
+    for n in range(10):
+        new_conversation(store, f"visitor-{n}")
+    for n in range(10):
+        assert run(store.retrieve(f"visitor-{n}")) is not None
+    assert len(store._handed_out) == 3
