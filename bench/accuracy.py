@@ -4,8 +4,9 @@ A question counts as correct only when the assistant would give the right answer
 and, for FAQ questions, the right topic, without falling back. Fallbacks (asking to rephrase) are
 counted apart from wrong answers, because a fallback is safe and a wrong answer is not.
 
-    .venv/bin/python bench/accuracy.py [--model models/<hash>.tar.gz] [--questions bench/dev_questions.yml]
+    .venv/bin/python bench/accuracy.py [--model models/<hash>.tar.gz] [--questions bench/dev_questions.yml ...]
                                        [--show-errors]
+Several question files are scored pooled (one line per label over all of them).
 """
 import argparse
 import asyncio
@@ -14,7 +15,7 @@ import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List, Union
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -37,13 +38,15 @@ def predicted_label(parse: Dict[str, Any]) -> str:
     return intent
 
 
-async def score(model: Path, questions_file: Path, show_errors: bool) -> Dict[str, Counter]:
+async def score(model: Path, questions_files: Union[Path, List[Path]], show_errors: bool) -> Dict[str, Counter]:
+    """Outcomes per label over one question file, or several pooled."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     results: Dict[str, Counter] = defaultdict(Counter)
     in_training = {normalise(example) for example in training_examples()}
-    for label, questions in heldout(questions_file).items():
+    files = questions_files if isinstance(questions_files, list) else [questions_files]
+    for label, questions in ((label, q) for path in files for label, q in heldout(path).items()):
         for question in questions:
             predicted = predicted_label(await agent.parse_message(question))
             outcome = "correct" if predicted == label else "fallback" if predicted == "nlu_fallback" else "wrong"
@@ -76,7 +79,8 @@ def report(results: Dict[str, Counter]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Held-out accuracy per topic.")
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--questions", type=Path, default=HELDOUT)
+    parser.add_argument("--questions", type=Path, nargs="+", default=[HELDOUT],
+                        help="one question file, or several to score pooled")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -85,7 +89,7 @@ def main() -> int:
         print(f"These held-out questions are in the training data, remove them from one side: {leaked}")
         return 2
     model = args.model or PROJECT_ROOT / CURRENT_MODEL_FILE.read_text().strip()
-    print(f"model: {model}\nquestions: {args.questions}")
+    print(f"model: {model}\nquestions: {' + '.join(str(q) for q in args.questions)}")
     report(asyncio.run(score(model, args.questions, args.show_errors)))
     return 0
 
