@@ -48,7 +48,7 @@ class Visitor:
     def ask(self, sender: str, text: str) -> Tuple[float, bool]:
         body = json.dumps({"sender": sender, "message": text}).encode()
         started = time.perf_counter()
-        for attempt in range(2):  # a kept-alive connection the server closed is reopened once
+        for _ in range(2):  # a kept-alive connection the server closed is reopened once
             try:
                 if self.connection is None:
                     self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)

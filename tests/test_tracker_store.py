@@ -120,3 +120,25 @@ def test_trackers_read_and_never_saved_are_not_kept_forever(tmp_path: Path) -> N
     for n in range(10):
         assert run(store.retrieve(f"visitor-{n}")) is not None
     assert len(store._handed_out) == 3
+
+
+class CollectingBroker:
+    """Stands in for a message broker (Kafka, RabbitMQ): keeps what the store publishes."""
+
+    def __init__(self) -> None:
+        self.published: list = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+
+def test_an_event_broker_gets_each_new_event_once(tmp_path: Path) -> None:
+    broker = CollectingBroker()
+    store = store_on(tmp_path / "db.sqlite", event_broker=broker)
+    new_conversation(store, "visitor")
+    for question in ("how long does it last?", "how many infusions?"):
+        tracker = run(store.retrieve("visitor"))  # from memory after the first turn
+        tracker.update(UserUttered(question))
+        run(store.save(tracker))
+    said = [e.get("text") for e in broker.published if e.get("event") == "user"]
+    assert said == ["is it safe?", "how long does it last?", "how many infusions?"]
