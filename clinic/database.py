@@ -20,11 +20,15 @@ def database_url(settings: Optional[Dict[str, Dict[str, Any]]] = None) -> str:
     return url
 
 
+def is_sqlite_file(engine: sa.engine.Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+
+
 def use_write_ahead_log(engine: sa.engine.Engine) -> None:
     """Puts a SQLite file in write-ahead-log mode (kept in the file): readers (staff tools, the lead
     store in the action server) no longer wait for the assistant's writes, and each message's commit
     costs one sync instead of two. No effect on PostgreSQL."""
-    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+    if is_sqlite_file(engine):
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
@@ -32,7 +36,7 @@ def use_write_ahead_log(engine: sa.engine.Engine) -> None:
 def pooled_sqlite_engine(engine: sa.engine.Engine) -> sa.engine.Engine:
     """The same SQLite file with its connections kept open between uses (SQLAlchemy 1.4 opens and
     closes one per session for a file; that was about 1 ms of every message). Other engines as given."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    if not is_sqlite_file(engine):
         return engine
     engine.dispose()
     return sa.create_engine(engine.url, poolclass=sa.pool.QueuePool, pool_size=2,
