@@ -43,7 +43,7 @@ ensure_venv() {
 
 # The hash of everything the model is trained from, in the current folder.
 content_hash() {
-  find data domain.yml config.yml clinic/nlu_components.py clinic/question_classifier.py clinic/sentence_encoder.py -type f \( -name '*.yml' -o -name '*.py' \) \
+  find data domain.yml config.yml clinic/nlu_components.py clinic/policies.py clinic/question_classifier.py clinic/sentence_encoder.py -type f \( -name '*.yml' -o -name '*.py' \) \
        -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
 }
 
