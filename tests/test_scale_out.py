@@ -1,14 +1,18 @@
 """Two Rasa servers sharing one PostgreSQL tracker store and one Redis lock store (Rasa's own engines,
 as in a production deployment behind a load balancer): one conversation whose messages alternate
 between them, and bursts of simultaneous messages, stay consistent."""
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator, List, Tuple
+from unittest.mock import patch
 
 import pytest
 import requests
+from rasa.core.lock import TicketLock
 
 from clinic.lead_store import LeadStore
+from clinic.lock_store import lock_store_for
 from clinic.serve import Assistant
 from conftest import Visitor, texts
 from postgres import ensure_postgres
@@ -64,3 +68,35 @@ def test_simultaneous_messages_to_both_servers_are_handled_one_at_a_time(two_ser
     # Every message is stored, each followed by its own answer: no update was lost or interleaved.
     assert said.count("user") == len(questions)
     assert said == ["user", "bot"] * len(questions)
+
+
+def test_a_waiting_message_never_brings_back_a_served_ticket(tmp_path: Path) -> None:
+    """A message waiting for its turn cleans up expired tickets while the one being served finishes:
+    the finished ticket must stay gone, or the conversation stalls until it expires."""
+    with running_redis(tmp_path) as url:
+        if url is None:
+            pytest.skip("Redis could not be installed or started here (see the printed reason)")
+        store = lock_store_for(url)
+        served, waiting = store.issue_ticket("race", 60), store.issue_ticket("race", 60)
+        read_the_lock, served_ticket_cleaned = threading.Event(), threading.Event()
+        original_remove = TicketLock.remove_expired_tickets
+
+        def slow_remove(lock: TicketLock) -> None:  # the waiting message pauses after reading the lock
+            if threading.current_thread() is threading.main_thread() and not read_the_lock.is_set():
+                read_the_lock.set()
+                served_ticket_cleaned.wait(timeout=2)
+            original_remove(lock)
+
+        def finish_serving() -> None:
+            read_the_lock.wait(timeout=5)
+            store.cleanup("race", served)
+            served_ticket_cleaned.set()
+
+        finisher = threading.Thread(target=finish_serving)
+        finisher.start()
+        with patch.object(TicketLock, "remove_expired_tickets", slow_remove):
+            store.update_lock("race")
+        finisher.join()
+        lock = store.get_lock("race")
+        assert [t.number for t in lock.tickets] == [waiting]
+        assert not lock.is_locked(waiting)
