@@ -9,7 +9,7 @@ writer makes the copy stale and it is read again: the database stays the only so
 """
 import json
 from collections import OrderedDict
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -53,6 +53,10 @@ class ClinicTrackerStore(SQLTrackerStore):
         # trackers handed out by `retrieve` and not saved yet: sender id -> (tracker, stored events, fingerprint)
         # (bounded too: the HTTP API reads trackers it never saves)
         self._handed_out: "OrderedDict[str, Tuple[DialogueStateTracker, int, Fingerprint]]" = OrderedDict()
+        # Built once: SQLAlchemy then reuses its compiled form instead of re-deriving it every message.
+        events = self.SQLEvent.__table__
+        self._fingerprint_query = sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id)).where(
+            events.c.sender_id == sa.bindparam("sender_id"))
 
     @property
     def domain(self) -> Domain:
@@ -67,8 +71,7 @@ class ClinicTrackerStore(SQLTrackerStore):
             self._handed_out.clear()
 
     def _fingerprint(self, session: Any, sender_id: str) -> Fingerprint:
-        row = session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)).filter(
-            self.SQLEvent.sender_id == sender_id).one()
+        row = session.execute(self._fingerprint_query, {"sender_id": sender_id}).one()
         return int(row[0]), row[1]
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
@@ -100,10 +103,14 @@ class ClinicTrackerStore(SQLTrackerStore):
                 new_events = list(super()._additional_events(session, tracker))
                 count, newest = self._fingerprint(session, sender_id)
             rows = [self._row(sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()
+            # Core inserts, not ORM objects (the unit of work cost ~0.6 ms a message); the last row on
+            # its own, for its id.
+            insert = self.SQLEvent.__table__.insert()
+            if len(rows) > 1:
+                session.execute(insert, rows[:-1])
             if rows:
-                count, newest = count + len(rows), rows[-1].id
+                newest = session.execute(insert, rows[-1]).inserted_primary_key[0]
+                count += len(rows)
             session.commit()
         # After a new session starts, a tracker read from the database holds only the new session's
         # events, so this one (which still holds the old session) is not kept.
@@ -118,16 +125,17 @@ class ClinicTrackerStore(SQLTrackerStore):
             while len(trackers) > self.cache_size:
                 trackers.popitem(last=False)
 
-    def _row(self, sender_id: str, event: Event) -> Any:
+    def _row(self, sender_id: str, event: Event) -> Dict[str, Any]:
+        """The event's row in Rasa's `events` table, with card and social security numbers removed."""
         if isinstance(event, UserUttered) and event.text:
             event.text = redact(event.text)
             event.parse_data["text"] = event.text
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
