@@ -1,4 +1,7 @@
 """The real assistant over REST: one unseen question per topic, conversation basics, bad input."""
+from concurrent.futures import ThreadPoolExecutor
+from typing import List, Optional
+
 import pytest
 import requests
 
@@ -38,6 +41,24 @@ def test_each_topic_is_answered_from_its_article(visitor: Visitor, topic: str) -
     replies = visitor.say(UNSEEN_QUESTIONS[topic])
     assert visitor.last_answer_action() == f"utter_faq/{topic}"
     assert len(replies) == 1 and "Source" in replies[0]["text"]
+
+
+def test_visitors_asking_at_the_same_moment_each_get_their_own_answer(assistant, request) -> None:  # type: ignore[no-untyped-def]
+    """Messages are understood off the server's main loop while other conversations go on: 17
+    visitors asking at once, three questions each, every answer is the one to their own question."""
+    topics = sorted(UNSEEN_QUESTIONS)
+
+    def conversation(topic: str) -> List[Optional[str]]:
+        visitor = Visitor(assistant, sender=f"together-{topic}-{request.node.name}")
+        answered = []
+        for _ in range(3):
+            visitor.say(UNSEEN_QUESTIONS[topic])
+            answered.append(visitor.last_answer_action())
+        return answered
+
+    with ThreadPoolExecutor(max_workers=len(topics)) as pool:
+        answers = dict(zip(topics, pool.map(conversation, topics)))
+    assert answers == {topic: [f"utter_faq/{topic}"] * 3 for topic in topics}
 
 
 def test_greeting_says_it_is_automated_and_not_medical_advice(visitor: Visitor) -> None:
