@@ -6,7 +6,7 @@ message grew with the length of the conversation (in-process, 8.4 ms a message f
 10 messages, 13.7 ms for 50; most of the difference here). The states of the last turns are the
 same ones RulePolicy computes, so it predicts exactly what RulePolicy does (tests/test_policies.py).
 """
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -60,7 +60,26 @@ class RecentTurnsRulePolicy(RulePolicy):
         turns = self._longest_rule()
         if not turns:  # nothing learnt yet (training): the whole conversation, as RulePolicy does
             return super()._prediction_states(tracker, domain, use_text_for_last_user_input, rule_only_data)
-        states = recent_states(tracker, domain, turns)
+        # A message asks twice for the same states (by text, then by intent): kept on the tracker
+        # until an event is added.
+        version = (len(tracker.events), id(tracker.events[-1]) if tracker.events else None, id(domain), turns)
+        kept = tracker.__dict__.get("_recent_states")
+        if kept is None or kept[0] != version:
+            kept = (version, recent_states(tracker, domain, turns))
+            tracker.__dict__["_recent_states"] = kept
+        # copied: the choice below edits the states
+        states = [{name: dict(sub_state) for name, sub_state in state.items()} for state in kept[1]]
         # the same choice between the last message's text and its intent that RulePolicy makes
         self.featurizer._choose_last_user_input([states], use_text_for_last_user_input)
         return states
+
+    def _get_possible_keys(self, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
+        """RulePolicy's rule matching, remembered for states seen before (most turns repeat a few
+        dozen states: "faq" after listening, listening after "utter_faq", ...)."""
+        memo = self.__dict__.setdefault("_possible_keys", {})
+        key = (id(lookup), len(lookup), repr(states))
+        if key not in memo:
+            if len(memo) > 10_000:
+                memo.clear()
+            memo[key] = frozenset(super()._get_possible_keys(lookup, states))
+        return set(memo[key])

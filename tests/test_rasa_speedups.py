@@ -13,11 +13,13 @@ from rasa.engine.loader import load_predict_graph_runner
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic import rasa_speedups
 from clinic.serve import CURRENT_MODEL_FILE
+from clinic.settings import PROJECT_ROOT
 
 GOOD = {"events": [{"event": "slot", "name": "contact_name", "value": "Ana"}], "responses": [{"text": "Hi"}]}
 BAD = [{"events": "not a list"}, {"events": [{"event": "slot", "name": 3}]}, {"responses": ["text"]}]
@@ -49,6 +51,13 @@ def test_the_rasa_server_uses_them() -> None:
     assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
     assert rasa.core.processor.DaskGraphRunner is rasa_speedups.SequentialGraphRunner
     assert MessageProcessor.parse_message is rasa_speedups.parse_message
+    assert Domain.is_empty is rasa_speedups.domain_is_empty
+
+
+def test_an_empty_domain_is_still_told_apart() -> None:
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    assert rasa_speedups.domain_is_empty(Domain.empty()) and not rasa_speedups.domain_is_empty(domain)
+    assert not rasa_speedups.domain_is_empty(domain)  # kept
 
 
 def test_the_model_runs_as_with_dask(tmp_path: Path) -> None:
