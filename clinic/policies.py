@@ -6,7 +6,7 @@ message grew with the length of the conversation (in-process, 8.4 ms a message f
 10 messages, 13.7 ms for 50; most of the difference here). The states of the last turns are the
 same ones RulePolicy computes, so it predicts exactly what RulePolicy does (tests/test_policies.py).
 """
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Text, Tuple
 
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -41,11 +41,18 @@ class RecentTurnsRulePolicy(RulePolicy):
     state older than a rule's own length matches by definition, so the older states never change
     which rules apply."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (sizes of the rule lookups, length of the longest rule in them)
+        self._longest_rule_for: Tuple[Tuple[int, ...], int] = ((), 0)
+        # (lookup id, lookup size, states) -> the rules that match those states
+        self._possible_keys: Dict[Tuple[int, int, str], FrozenSet[Text]] = {}
+
     def _longest_rule(self) -> int:
         lookups = [self.lookup.get(name, {}) for name in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH)]
         # training fills and prunes the lookups, so the figure is kept with their sizes
         sizes = tuple(len(lookup) for lookup in lookups)
-        if getattr(self, "_longest_rule_for", (None,))[0] != sizes:
+        if self._longest_rule_for[0] != sizes:
             longest = max((len(self._rule_key_to_state(key)) for lookup in lookups for key in lookup), default=0)
             self._longest_rule_for = (sizes, longest)
         return self._longest_rule_for[1]
@@ -76,10 +83,9 @@ class RecentTurnsRulePolicy(RulePolicy):
     def _get_possible_keys(self, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
         """RulePolicy's rule matching, remembered for states seen before (most turns repeat a few
         dozen states: "faq" after listening, listening after "utter_faq", ...)."""
-        memo = self.__dict__.setdefault("_possible_keys", {})
         key = (id(lookup), len(lookup), repr(states))
-        if key not in memo:
-            if len(memo) > 10_000:
-                memo.clear()
-            memo[key] = frozenset(super()._get_possible_keys(lookup, states))
-        return set(memo[key])
+        if key not in self._possible_keys:
+            if len(self._possible_keys) > 10_000:
+                self._possible_keys.clear()
+            self._possible_keys[key] = frozenset(super()._get_possible_keys(lookup, states))
+        return set(self._possible_keys[key])
