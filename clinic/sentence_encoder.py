@@ -185,7 +185,8 @@ def eight_bit_matrices(graph: onnx.ModelProto) -> bytes:
     (mean 0.994), and no accuracy lost on the tuning set (README, "Why this pipeline")."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    # It advises "pre-processing" (shape inference, for models from elsewhere) on the root logger.
+    # It logs progress and advises "pre-processing" (shape inference, for models from elsewhere) on
+    # the root logger.
     advice = _Without("pre-processing")
     logging.getLogger().addFilter(advice)
     try:
@@ -199,12 +200,16 @@ def eight_bit_matrices(graph: onnx.ModelProto) -> bytes:
 
 
 class _Without(logging.Filter):
+    """Drops the quantizer's messages logged straight on the root logger: its progress notes (about
+    150 INFO lines a server start, "Quantization parameters for tensor ... not specified") and the
+    advice containing `words`. Rasa's own loggers are named, so their messages never pass here."""
+
     def __init__(self, words: str) -> None:
         super().__init__()
         self.words = words
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.words not in record.getMessage()
+        return record.levelno > logging.INFO and self.words not in record.getMessage()
 
 
 @lru_cache(maxsize=1)

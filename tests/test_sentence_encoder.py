@@ -1,8 +1,10 @@
 """The MiniLM encoder: BERT tokenisation, the ONNX graph computing what BERT computes, and embeddings
 that carry meaning."""
+import logging
 from typing import Dict
 
 import numpy as np
+import pytest
 from safetensors.numpy import load_file
 from scipy.special import erf
 
@@ -72,3 +74,12 @@ def test_eight_bit_weights_keep_the_meaning_of_sentences() -> None:
     for text in ("is it safe?", "how many infusions will i need", "my fibromyalgia flares every winter, could this help",
                  "whats the capital of australia"):
         assert float(full.encode(text) @ served.encode(text)) > 0.97, text
+
+
+def test_the_eight_bit_conversion_keeps_the_server_log_readable(caplog: pytest.LogCaptureFixture) -> None:
+    """ONNX Runtime's quantizer notes its progress on the root logger (about 150 lines); a server
+    starting at the INFO level must not show them, and the root logger works as before afterwards."""
+    caplog.set_level(logging.INFO)
+    SentenceEncoder(model_dir())
+    logging.getLogger().warning("a warning after the conversion")
+    assert [r.getMessage() for r in caplog.records if r.name == "root"] == ["a warning after the conversion"]
