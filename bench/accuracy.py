@@ -41,7 +41,10 @@ def predicted_label(parse: Dict[str, Any]) -> str:
 async def score(model: Path, questions_files: Union[Path, List[Path]], show_errors: bool) -> Dict[str, Counter]:
     """Outcomes per label over one question file, or several pooled."""
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    # Rasa's structured log prints every parse at debug level unless configured, as `rasa run` does.
+    configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
     results: Dict[str, Counter] = defaultdict(Counter)
     in_training = {normalise(example) for example in training_examples()}
