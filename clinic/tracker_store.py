@@ -53,10 +53,11 @@ class ClinicTrackerStore(SQLTrackerStore):
         # trackers handed out by `retrieve` and not saved yet: sender id -> (tracker, stored events, fingerprint)
         # (bounded too: the HTTP API reads trackers it never saves)
         self._handed_out: "OrderedDict[str, Tuple[DialogueStateTracker, int, Fingerprint]]" = OrderedDict()
-        # Built once: SQLAlchemy then reuses its compiled form instead of re-deriving it every message.
+        # Built once: SQLAlchemy then reuses their compiled form instead of re-deriving it every message.
         events = self.SQLEvent.__table__
         self._fingerprint_query = sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id)).where(
             events.c.sender_id == sa.bindparam("sender_id"))
+        self._insert_event = events.insert()
 
     @property
     def domain(self) -> Domain:
@@ -105,11 +106,10 @@ class ClinicTrackerStore(SQLTrackerStore):
             rows = [self._row(sender_id, event) for event in new_events]
             # Core inserts, not ORM objects (the unit of work cost ~0.6 ms a message); the last row on
             # its own, for its id.
-            insert = self.SQLEvent.__table__.insert()
             if len(rows) > 1:
-                session.execute(insert, rows[:-1])
+                session.execute(self._insert_event, rows[:-1])
             if rows:
-                newest = session.execute(insert, rows[-1]).inserted_primary_key[0]
+                newest = session.execute(self._insert_event, rows[-1]).inserted_primary_key[0]
                 count += len(rows)
             session.commit()
         # After a new session starts, a tracker read from the database holds only the new session's
