@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.accuracy import SEEN, score  # noqa: E402
 from bench.heldout_set import HELDOUT  # noqa: E402
-from bench.latency import concurrent, machine, percentile, process_tree, rss_mb, sequential  # noqa: E402
+from bench.latency import concurrent, machine, percentile, rss_mb, sequential  # noqa: E402
 from clinic.serve import QUIET_ENV, VENV_BIN, Assistant  # noqa: E402
 from clinic.settings import PROJECT_ROOT  # noqa: E402
 
@@ -78,7 +78,7 @@ def measure(name: str, model: Path, questions: Path) -> Dict[str, float]:
         figures["p95_ms"] = percentile(latencies, .95) * 1000
         rate, errors, _ = concurrent(server.url, 16, 25, run_id)
         figures["messages_per_s"], figures["errors"] = rate, errors
-        figures["rss_mb"] = sum(rss_mb(pid) or 0.0 for pid in process_tree(server.processes[-1].pid))
+        figures["rss_mb"] = rss_mb(server.processes[-1].pid)
     finally:
         server.stop()
     results = asyncio.run(score(model, questions, show_errors=False))
