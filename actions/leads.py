@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.contact_form import ALL_CONTACT_SLOTS, GAVE_UP, NO_REASON
 from clinic.lead_store import PENDING, Lead, LeadStore
-from clinic.notify import notifiers, notify
+from clinic.notify import mark_pending, notify
 from clinic.settings import load
 
 logger = logging.getLogger(__name__)
@@ -61,9 +61,7 @@ class ActionSubmitContactForm(Action):
     def store(lead: Lead, store: Optional[LeadStore] = None) -> Lead:
         store = store or LeadStore()
         config = load()["notify"]
-        if notifiers(config):
-            lead.notification = PENDING
-        stored = store.add(lead)
+        stored = store.add(mark_pending(lead, config))
         if stored.notification == PENDING and stored.notification_attempts == 0:
             asyncio.get_running_loop().create_task(notify_in_background(stored, store, config))
         return stored

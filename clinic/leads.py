@@ -1,6 +1,7 @@
 """Staff commands for contact requests (run as `scripts/leads.sh <command>`):
 
-  list [--all]                 requests not yet handled (--all: every request), with notification status
+  list [--all]                 requests not yet handled (--all: every request), with each channel's
+                               notification status (email, webhook)
   export [FILE.csv] [--all]    the same as CSV (to stdout without a file name)
   handled ID                   mark a request handled
   retry                        send the staff notifications that failed before
@@ -14,15 +15,21 @@ from typing import IO, List, Optional
 
 import sqlalchemy as sa
 
-from clinic.lead_store import Lead, LeadStore, now
+from clinic.lead_store import CHANNELS, FAILED, NOT_CONFIGURED, PENDING, Lead, LeadStore, now
 from clinic.notify import retry_pending
 
+# "notification" is the overall state (pending while any channel is not yet sent), then each
+# channel's own, named so they cannot be mistaken for the visitor's email address.
+CHANNEL_COLUMNS = {
+    f"{channel}_notification{suffix}": f"{channel}_{field}"
+    for channel in CHANNELS for suffix, field in (("", "state"), ("_attempts", "attempts"), ("_error", "error"))
+}
 CSV_COLUMNS = ["id", "created_at", "status", "name", "phone", "email", "preferred_time", "reason",
-               "notification", "notification_attempts", "notification_error", "handled_at", "conversation_id"]
+               "notification", *CHANNEL_COLUMNS, "handled_at", "conversation_id"]
 
 
 def row_of(lead: Lead) -> dict:
-    values = {column: getattr(lead, column) for column in CSV_COLUMNS}
+    values = {column: getattr(lead, CHANNEL_COLUMNS.get(column, column)) for column in CSV_COLUMNS}
     for column in ("created_at", "handled_at"):
         values[column] = values[column].isoformat(timespec="seconds") if values[column] else ""
     return {k: "" if v is None else v for k, v in values.items()}
@@ -35,6 +42,21 @@ def write_csv(leads: List[Lead], out: IO[str]) -> None:
         writer.writerow(row_of(lead))
 
 
+def channel_status(lead: Lead, channel: str) -> str:
+    """E.g. "webhook failed (3 attempts: webhook answered HTTP 500)"."""
+    state, attempts, error = lead.state(channel), lead.attempts(channel), lead.error(channel)
+    if state in (PENDING, FAILED) and (attempts or error):
+        tried = f"{attempts} attempt{'' if attempts == 1 else 's'}"
+        return f"{channel} {state} ({tried}: {error})" if error else f"{channel} {state} ({tried})"
+    return f"{channel} {state}"
+
+
+def notification_status(lead: Lead) -> str:
+    """Each configured channel's state; channels never configured for this lead are left out."""
+    configured = [channel for channel in CHANNELS if lead.state(channel) != NOT_CONFIGURED]
+    return ", ".join(channel_status(lead, channel) for channel in configured) or NOT_CONFIGURED
+
+
 def print_table(leads: List[Lead], out: IO[str]) -> None:
     if not leads:
         print("No contact requests.", file=out)
@@ -42,8 +64,7 @@ def print_table(leads: List[Lead], out: IO[str]) -> None:
     for lead in leads:
         contact = ", ".join(d for d in (lead.phone, lead.email) if d)
         print(f"#{lead.id}  {lead.created_at:%Y-%m-%d %H:%M} UTC  {lead.status:<7}  {lead.name}  ({contact})  "
-              f"time: {lead.preferred_time}  notification: {lead.notification}"
-              + (f" ({lead.notification_error})" if lead.notification_error else ""), file=out)
+              f"time: {lead.preferred_time}  notification: {notification_status(lead)}", file=out)
 
 
 def delete_conversations_older_than(days: float, url: Optional[str] = None) -> int:

@@ -1,21 +1,22 @@
 """Tells the clinic's staff about a new contact request: email (SMTP) and/or a webhook (JSON POST).
 Both are off until configured (clinic.yml "notify" or the environment). A failure never loses the
-lead: it stays "pending" in the database and is retried."""
+lead: the channel that failed stays "failed" in the database and is retried, alone."""
 import logging
 import smtplib
 import time
 from email.message import EmailMessage
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 import requests
 
-from clinic.lead_store import NOT_CONFIGURED, PENDING, SENT, Lead, LeadStore
+from clinic.lead_store import CHANNELS, FAILED, NOT_CONFIGURED, PENDING, SENT, Lead, LeadStore
 from clinic.settings import load
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT_SECONDS = 5
 WEBHOOK_ATTEMPTS = 3
+WEBHOOK_BACKOFF_SECONDS = 1.0  # the pause before the second attempt; it doubles before each next one
 SMTP_TIMEOUT_SECONDS = 10
 
 
@@ -42,7 +43,7 @@ def send_webhook(lead: Lead, config: Dict[str, str], sleep: Callable[[float], No
     problem = ""
     for attempt in range(WEBHOOK_ATTEMPTS):
         if attempt:
-            sleep(2 ** (attempt - 1))
+            sleep(WEBHOOK_BACKOFF_SECONDS * 2 ** (attempt - 1))
         try:
             response = requests.post(
                 config["webhook_url"], json=lead_payload(lead), headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS
@@ -90,40 +91,57 @@ def send_email(lead: Lead, config: Dict[str, str]) -> None:
         raise NotificationFailed(f"email failed ({type(error).__name__})") from None
 
 
-def notifiers(config: Dict[str, str]) -> List[Callable[[Lead, Dict[str, str]], None]]:
-    """The configured ways to tell staff, in the order they are tried."""
-    chosen = []
+def channels(config: Dict[str, str]) -> Dict[str, Callable[[Lead, Dict[str, str]], None]]:
+    """The configured ways to tell staff, by channel, in the order they are tried."""
+    chosen: Dict[str, Callable[[Lead, Dict[str, str]], None]] = {}
     if config.get("smtp_host") and config.get("email_to"):
-        chosen.append(send_email)
+        chosen["email"] = send_email
     if config.get("webhook_url"):
-        chosen.append(send_webhook)
+        chosen["webhook"] = send_webhook
     return chosen
 
 
+def mark_pending(lead: Lead, config: Dict[str, str]) -> Lead:
+    """Sets a new lead's states before it is stored: each configured channel waits to be sent."""
+    configured = channels(config)
+    for channel in CHANNELS:
+        setattr(lead, f"{channel}_state", PENDING if channel in configured else NOT_CONFIGURED)
+    lead.notification = PENDING if configured else NOT_CONFIGURED
+    return lead
+
+
 def notify(lead: Lead, store: LeadStore, config: Optional[Dict[str, str]] = None) -> str:
-    """Sends every configured notification for a stored lead and records the outcome in the store."""
+    """Sends each configured channel not yet sent for a stored lead, recording each outcome in the
+    store; returns the lead's overall state. A channel already sent is never sent again, so a
+    failed webhook is retried without repeating the email."""
     config = config if config is not None else load()["notify"]
-    senders = notifiers(config)
-    if not senders:
-        store.record_notification(lead.id, NOT_CONFIGURED)
-        return NOT_CONFIGURED
-    if lead.notification == PENDING and not store.claim_notification(lead):
-        return PENDING  # another process is sending this one right now
-    problems = []
-    for send in senders:
+    senders = channels(config)
+    for channel in CHANNELS:
+        if lead.state(channel) == SENT:
+            continue
+        send = senders.get(channel)
+        if send is None:
+            if lead.state(channel) != NOT_CONFIGURED:  # its settings were removed since the lead came
+                store.record(lead.id, channel, NOT_CONFIGURED)
+            continue
+        if not store.claim(lead, channel):
+            continue  # another process sent it or is sending it right now
         try:
             send(lead, config)
         except NotificationFailed as error:
-            problems.append(str(error))
-    state = PENDING if problems else SENT
-    store.record_notification(lead.id, state, "; ".join(problems))
-    if problems:
-        logger.warning("Lead %s: staff notification failed (%s); it will be retried.", lead.id, "; ".join(problems))
-    return state
+            store.record(lead.id, channel, FAILED, str(error))
+            logger.warning("Lead %s: staff %s failed (%s); it will be retried.", lead.id, channel, error)
+        except Exception as error:  # noqa: BLE001 - release the claim now and still try the other channel
+            store.record(lead.id, channel, FAILED, f"{channel} failed unexpectedly ({type(error).__name__})")
+            logger.exception("Lead %s: staff %s crashed; it will be retried.", lead.id, channel)
+        else:
+            store.record(lead.id, channel, SENT)
+    stored = store.get(lead.id)
+    return stored.notification if stored else NOT_CONFIGURED
 
 
 def retry_pending(store: LeadStore, config: Optional[Dict[str, str]] = None) -> Dict[str, int]:
-    """Tries again for every lead whose notification failed; returns how many of each outcome."""
+    """Tries again for every lead with a channel not yet sent; returns how many end in each state."""
     outcomes: Dict[str, int] = {}
     for lead in store.pending():
         state = notify(lead, store, config)

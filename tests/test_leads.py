@@ -1,5 +1,6 @@
 """Contact requests: stored once, staff notified by a real webhook receiver and a real SMTP server on
-localhost, failures kept pending and retried, and the staff command's list, CSV, handled and purge."""
+localhost, failures kept pending and retried, and the staff command's list (each channel's state),
+CSV, handled and purge. tests/test_notify_delivery.py: each channel sent once across retries."""
 import csv
 import io
 import json
@@ -12,7 +13,7 @@ from typing import Dict, Iterator, List
 import pytest
 
 from clinic import leads as leads_command
-from clinic.lead_store import NOT_CONFIGURED, PENDING, SENT, Lead, LeadStore
+from clinic.lead_store import FAILED, NOT_CONFIGURED, PENDING, SENT, Lead, LeadStore
 from clinic.notify import notify, retry_pending
 
 
@@ -127,27 +128,48 @@ def test_nothing_configured_is_recorded_as_such(store: LeadStore) -> None:
 
 
 def test_email_reaches_a_real_smtp_server(store: LeadStore) -> None:
-    smtpd = pytest.importorskip("smtpd")  # standard library up to Python 3.11
-    import asyncore
+    from aiosmtpd.controller import Controller
 
     messages: List[str] = []
 
-    class Inbox(smtpd.SMTPServer):
-        def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):  # type: ignore[no-untyped-def]
-            messages.append(data.decode() if isinstance(data, bytes) else data)
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+            messages.append(envelope.content.decode())
+            return "250 Message accepted for delivery"
 
-    port = free_port()
-    server = Inbox(("127.0.0.1", port), None)
-    loop = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1}, daemon=True)
-    loop.start()
+    server = Controller(Inbox(), hostname="127.0.0.1", port=free_port())
+    server.start()
     try:
         lead = store.add(a_lead(email="ana@example.com"))
-        config = {"smtp_host": "127.0.0.1", "smtp_port": str(port), "smtp_security": "none",
+        config = {"smtp_host": "127.0.0.1", "smtp_port": str(server.port), "smtp_security": "none",
                   "email_to": "staff@clinic.example", "email_from": "assistant@clinic.example"}
         assert notify(lead, store, config) == SENT
     finally:
-        server.close()
+        server.stop()
     assert "Name: Ana Lopez" in messages[0] and "ana@example.com" in messages[0]
+
+
+def test_list_and_export_show_each_channel(store: LeadStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", str(store.engine.url))
+    lead = store.add(a_lead(notification=PENDING, email_state=SENT, webhook_state=PENDING))
+    store.add(a_lead(name="Ben Okafor"))
+    out = io.StringIO()
+    leads_command.main(["list"], out)
+    assert "Ana Lopez" in out.getvalue() and "notification: email sent, webhook pending\n" in out.getvalue()
+    assert "Ben Okafor" in out.getvalue() and "notification: not configured\n" in out.getvalue()
+
+    for _ in range(3):
+        assert store.claim(store.get(lead.id), "webhook")
+        store.record(lead.id, "webhook", FAILED, "webhook answered HTTP 500")
+    out = io.StringIO()
+    leads_command.main(["list"], out)
+    assert "notification: email sent, webhook failed (3 attempts: webhook answered HTTP 500)" in out.getvalue()
+    out = io.StringIO()
+    leads_command.main(["export"], out)
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["notification"], row["email_notification"], row["email_notification_attempts"]) == (PENDING, SENT, "0")
+    assert (row["webhook_notification"], row["webhook_notification_attempts"]) == (FAILED, "3")
+    assert row["webhook_notification_error"] == "webhook answered HTTP 500" and row["email_notification_error"] == ""
 
 
 def test_staff_list_export_handled_and_purge(store: LeadStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
