@@ -45,7 +45,7 @@ def make_project_copy(root: Path, data: bool = True) -> Path:
         shutil.copytree(PROJECT_ROOT / "data", root / "data")
     for name in ("domain.yml", "config.yml"):
         shutil.copy(PROJECT_ROOT / name, root / name)
-    for name in ("clinic", "safety", "sources", ".venv"):
+    for name in ("clinic", "requirements", "safety", "sources", ".venv"):
         (root / name).symlink_to(PROJECT_ROOT / name)
     return root
 
