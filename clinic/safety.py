@@ -2,6 +2,7 @@
 (payment cards, social security numbers), checked on every message before the statistical model, so
 a person in crisis is never missed because of training luck."""
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,8 +32,10 @@ REDACTED = "[number removed]"
 
 
 def normalise(text: str) -> str:
-    """Lowercase words separated by single spaces; apostrophes dropped so "don't" == "dont"."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("'", "")
+    """Lowercase words separated by single spaces; apostrophes dropped so "don't" == "dont"; accents
+    dropped so "suicidarme", "suicídarme" and "matarme" == "mátarme" (visitors type both)."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("'", ""))
+    text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
 
 
@@ -58,6 +61,9 @@ class Category:
     # first word is in the message can match, so a message tries a few of them instead of a thousand
     phrases: Dict[str, Tuple[Pattern[str], ...]]
     not_when: Tuple[Pattern[str], ...]
+    # Word lists that trigger together, one phrase from each: a named medicine and the treatment
+    # ("will lamotrigine stop ketamine working") is a personal medication question however it is put.
+    together: Tuple[Dict[str, Tuple[Pattern[str], ...]], ...] = ()
 
     def matches(self, normalised: str) -> bool:
         """True when a phrase matches outside the words that a `not_when` phrase covers: exceptions
@@ -65,7 +71,12 @@ class Category:
         probe = normalised + " "
         for exception in self.not_when:
             probe = exception.sub(" | ", probe)
-        return any(p.search(probe) for word in {*probe.split(), ""} for p in self.phrases.get(word, ()))
+        words = {*probe.split(), ""}
+
+        def found(phrases: Dict[str, Tuple[Pattern[str], ...]]) -> bool:
+            return any(p.search(probe) for word in words for p in phrases.get(word, ()))
+
+        return found(self.phrases) or bool(self.together) and all(found(group) for group in self.together)
 
 
 def by_first_word(phrases: List[str]) -> Dict[str, Tuple[Pattern[str], ...]]:
@@ -86,6 +97,7 @@ def load_categories(path: Path = PATTERNS_FILE) -> Dict[str, Category]:
             name,
             by_first_word([str(p) for p in section.get("phrases") or []]),
             tuple(phrase_pattern(str(p)) for p in section.get("not_when") or [] if str(p).strip()),
+            tuple(by_first_word([str(p) for p in group]) for group in section.get("together") or [] if group),
         )
     return categories
 
