@@ -10,6 +10,15 @@ import socketio
 from clinic.serve import Assistant
 
 
+async def close(client: socketio.AsyncClient) -> None:
+    """Disconnects without waiting for the pending long-poll request to time out (about 29 s with
+    the polling transport, which this Rasa's socket.io needs: aiohttp is too old for the websocket
+    client); the server sees the same disconnect packets."""
+    for namespace in client.namespaces:
+        await client._send_packet(client.packet_class(socketio.packet.DISCONNECT, namespace=namespace))
+    await client.eio.disconnect(abort=True)
+
+
 async def converse(url: str, session_id: str, messages: List[str], wait: float = 20.0) -> List[List[Dict[str, Any]]]:
     """Sends each message in turn over socket.io; returns the bot messages that answered each."""
     client = socketio.AsyncClient()
@@ -29,7 +38,7 @@ async def converse(url: str, session_id: str, messages: List[str], wait: float =
             answers.append([first] + [replies.get_nowait() for _ in range(replies.qsize())])
         return answers
     finally:
-        await client.disconnect()
+        await close(client)
 
 
 def user_texts(assistant: Assistant, sender: str) -> List[str]:
@@ -54,7 +63,7 @@ def test_a_hostile_session_id_is_refused_and_the_channel_keeps_working(assistant
         await client.emit("user_uttered", {"message": "hello", "session_id": "x" * 100_000})
         await client.emit("user_uttered", {"message": "hello", "session_id": {"not": "a string"}})
         await asyncio.sleep(1)
-        await client.disconnect()
+        await close(client)
 
     asyncio.run(hostile())
     answers = asyncio.run(converse(assistant.url, f"sock-{uuid.uuid4().hex[:8]}", ["hello"]))
