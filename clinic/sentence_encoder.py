@@ -108,9 +108,12 @@ class SentenceEncoder:
         self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         self.dimension = self.session.get_outputs()[0].shape[0]
 
+    def token_ids(self, text: str) -> List[int]:
+        return self.tokenizer.ids(text)
+
     def encode(self, text: str) -> np.ndarray:
         """A unit-length vector for the text (384 numbers)."""
-        ids = np.array(self.tokenizer.ids(text), dtype=np.int64)
+        ids = np.array(self.token_ids(text), dtype=np.int64)
         return self.session.run(None, {"ids": ids})[0]
 
 

@@ -1,7 +1,9 @@
 """The MiniLM encoder: BERT tokenisation, the ONNX graph computing what BERT computes, and embeddings
 that carry meaning."""
 import logging
-from typing import Dict
+import unicodedata
+from pathlib import Path
+from typing import Dict, List
 
 import numpy as np
 import pytest
@@ -9,8 +11,93 @@ from safetensors.numpy import load_file
 from scipy.special import erf
 
 from clinic.sentence_encoder import (
-    HEADS, LAYERS, SentenceEncoder, WordPieceTokenizer, cache_dir, eight_bit_matrices, minilm_graph, model_dir, shared_encoder,
+    HEADS, LAYERS, MAX_TOKENS, SentenceEncoder, cache_dir, eight_bit_matrices, minilm_graph, model_dir, shared_encoder,
 )
+
+
+class HandWrittenWordPiece:
+    """The tokenizer the encoder used before it took Hugging Face's `tokenizers` (issue 22), kept
+    as written as the reference: the trained model's vectors depend on its ids."""
+
+    def __init__(self, vocab_file: Path) -> None:
+        tokens = vocab_file.read_text(encoding="utf-8").splitlines()
+        self.vocab: Dict[str, int] = {token: index for index, token in enumerate(tokens)}
+        self.cls, self.sep, self.unk = self.vocab["[CLS]"], self.vocab["[SEP]"], self.vocab["[UNK]"]
+
+    @staticmethod
+    def words(text: str) -> List[str]:
+        text = unicodedata.normalize("NFD", text.lower())
+        words: List[str] = []
+        current: List[str] = []
+        for char in text:
+            if unicodedata.category(char) == "Mn":
+                continue
+            if char.isspace() or unicodedata.category(char).startswith("C"):
+                boundary = ""
+            elif (33 <= ord(char) <= 47 or 58 <= ord(char) <= 64 or 91 <= ord(char) <= 96 or 123 <= ord(char) <= 126
+                  or unicodedata.category(char).startswith("P") or 0x4E00 <= ord(char) <= 0x9FFF):
+                boundary = char
+            else:
+                current.append(char)
+                continue
+            if current:
+                words.append("".join(current))
+                current = []
+            if boundary:
+                words.append(boundary)
+        if current:
+            words.append("".join(current))
+        return words
+
+    def word_pieces(self, word: str) -> List[int]:
+        if len(word) > 100:
+            return [self.unk]
+        pieces, start = [], 0
+        while start < len(word):
+            end = len(word)
+            while end > start:
+                candidate = word[start:end] if start == 0 else "##" + word[start:end]
+                if candidate in self.vocab:
+                    pieces.append(self.vocab[candidate])
+                    break
+                end -= 1
+            else:
+                return [self.unk]
+            start = end
+        return pieces
+
+    def ids(self, text: str) -> List[int]:
+        pieces = [piece for word in self.words(text) for piece in self.word_pieces(word)]
+        return [self.cls, *pieces[: MAX_TOKENS - 2], self.sep]
+
+
+TRICKY = [
+    "Café", "CAFÉ crème brûlée", "¿cuánto cuesta?", "¡Hola! ¿Qué tal?", "niño, año, mañana, ÑANDÚ", "I've", "ketamine's",
+    "don’t ‘quoted’ “double”", "rock 'n' roll", "thanks 😀🥰 👍🏽 ❤️ 🫨", "疼痛治疗 ketamine 的费用", "日本語のテキスト", "한국어 문장",
+    "ＫＥＴＡＭＩＮＥ full width", "ﬁne ﬂow", "İstanbul", "Straße", "x\u0301 e\u0301", "مرحبا بالعيادة", "שלום",
+    "x" * 100, "x" * 101, "pneumonoultramicroscopicsilicovolcanoconiosis" * 3, "pain " * 5000, "", "   ", "\n\t\r\n",
+    "a\x01b\x7fc\x00d\x1b[31mred", "zero\u200bwidth\u200cnon\u200djoin\ufeffbom\u2060wj", "soft\u00adhyphen",
+    "no\u00a0break\u2028line\u3000ideographic", "https://clinic.example.com/faq?q=1&x=%20#top", "mail me: a.b+c@example.org",
+    "555-234-5678", "+1 (555) 234-5678", "$1,200.50 or 3.5mg/kg at 9:30am", "[CLS] [SEP] [UNK] [MASK] [PAD]",
+    "<script>alert('x')</script>", "I've had CRPS in my foot for 3 years, would ketamin infussions help??",
+]
+
+
+def test_the_tokenizer_gives_the_hand_written_tokenizers_ids_on_tricky_text() -> None:
+    reference, encoder = HandWrittenWordPiece(model_dir() / "vocab.txt"), shared_encoder()
+    for text in TRICKY:
+        assert encoder.token_ids(text) == reference.ids(text), text
+    assert len(encoder.token_ids("pain " * 5000)) == MAX_TOKENS
+
+
+def test_every_line_of_the_content_tokenizes_as_before() -> None:
+    """The training data, bench questions and safety cases: the same ids give the same model."""
+    reference, encoder = HandWrittenWordPiece(model_dir() / "vocab.txt"), shared_encoder()
+    root = Path(__file__).parent.parent
+    lines = {line for folder in ("data", "bench", "safety", "tests") for path in (root / folder).rglob("*.yml")
+             for line in path.read_text(encoding="utf-8").splitlines()}
+    assert len(lines) > 5000
+    assert [line for line in lines if encoder.token_ids(line) != reference.ids(line)] == []
 
 
 def bert_in_numpy(w: Dict[str, np.ndarray], ids: np.ndarray) -> np.ndarray:
@@ -43,15 +130,16 @@ def test_the_onnx_graph_computes_what_bert_computes() -> None:
     encoder = SentenceEncoder(model_dir(), eight_bit=False)
     weights = load_file(str(model_dir() / "model.safetensors"))
     for text in ("is it safe?", "I've had CRPS in my foot for 3 years, would ketamin infussions help??", "pain " * 300):
-        reference = bert_in_numpy(weights, np.array(encoder.tokenizer.ids(text)))
+        reference = bert_in_numpy(weights, np.array(encoder.token_ids(text)))
         assert np.abs(encoder.encode(text) - reference).max() < 1e-5, text
 
 
 def test_tokenizer_lowercases_strips_accents_and_splits_word_pieces() -> None:
-    tokenizer = WordPieceTokenizer(model_dir() / "vocab.txt")
-    assert tokenizer.words("Ketamine's effects, Café!") == ["ketamine", "'", "s", "effects", ",", "cafe", "!"]
-    ids = tokenizer.ids("fibromyalgia")
-    pieces = [next(t for t, i in tokenizer.vocab.items() if i == n) for n in ids]
+    vocabulary = (model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    encoder = shared_encoder()
+    assert [vocabulary[n] for n in encoder.token_ids("Ketamine's effects, Café!")] == \
+        ["[CLS]", "ke", "##tam", "##ine", "'", "s", "effects", ",", "cafe", "!", "[SEP]"]
+    pieces = [vocabulary[n] for n in encoder.token_ids("fibromyalgia")]
     assert pieces[0] == "[CLS]" and pieces[-1] == "[SEP]"
     assert "".join(p.lstrip("#") for p in pieces[1:-1]) == "fibromyalgia" and len(pieces) > 3
 
