@@ -3,13 +3,20 @@ yes/no answers. Pure functions, so each rule is unit-tested on its own."""
 import re
 from typing import Optional, Tuple
 
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+
 from clinic.safety import sensitive_numbers
+from clinic.text_patterns import EMAIL, PHONE_CANDIDATE
 
 MAX_NAME_CHARS = 100
 MAX_FREE_TEXT_CHARS = 300
 
-EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}")
-PHONE_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().-]{5,22}\d")
+DEFAULT_PHONE_REGION = "US"  # numbers typed without a country code
+# The North American numbering plan: neither the area code nor the exchange starts with 0 or 1.
+# phonenumbers checks this only as part of is_valid_number, which also refuses the 555 numbers
+# the clinic uses in its examples.
+NANP_NUMBER = re.compile(r"[2-9]\d{2}[2-9]\d{6}")
 NAME_CHARACTERS = re.compile(r"^[^\W\d_]+(?:[ '\u2019.-]+[^\W\d_]+)*\.?$")
 NAME_INTRO = re.compile(r"^(?:(?:my|full)\s+name\s+is|(?:it's|its|it is)|i'm|i am|this is|call me)\s+", re.I)
 
@@ -41,19 +48,22 @@ def parse_name(text: str) -> Optional[str]:
 
 
 def normalise_phone(text: str) -> Optional[str]:
-    """A phone number in international form (+15551234567), or None. Numbers without a country code
-    are taken as US/Canada (10 digits, or 11 starting with 1)."""
-    digits = re.sub(r"\D", "", text)
-    international = text.strip().startswith("+") or text.strip().startswith("00")
-    if text.strip().startswith("00"):
-        digits = digits[2:]
-    if international:
-        return f"+{digits}" if 8 <= len(digits) <= 15 and not digits.startswith("0") else None
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) == 10 and digits[0] not in "01" and digits[3] not in "01":
-        return f"+1{digits}"
-    return None
+    """A phone number in E.164 form (+15551234567), or None. Numbers without a country code are
+    taken as US/Canada; "00" and "011" start an international number. A number is accepted when it
+    is possible (phonenumbers: a known country code and a length its numbers can have, counting
+    the area code), not only when it is assigned, so fictional 555 numbers pass."""
+    text = text.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, DEFAULT_PHONE_REGION)
+    except NumberParseException:
+        return None
+    if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+        return None  # also refuses IS_POSSIBLE_LOCAL_ONLY: 555-1234 without its area code
+    if number.country_code == 1 and not NANP_NUMBER.fullmatch(phonenumbers.national_significant_number(number)):
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def find_contact_details(text: str) -> Tuple[Optional[str], Optional[str]]:

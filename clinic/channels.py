@@ -16,6 +16,7 @@ from sanic.request import Request
 
 from clinic.safety import CRISIS, EMERGENCY, classify
 from clinic.settings import PROJECT_ROOT, clinic_details, load
+from clinic.text_patterns import UNSTORABLE
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +26,6 @@ MAX_SENDER_CHARS = 128
 # Far beyond the 500 characters the model reads (MessageGuard); bounds what a conversation stores.
 MAX_STORED_MESSAGE_CHARS = 5000
 SENDER_UNSAFE = re.compile(r"[^A-Za-z0-9._:@-]")
-# NUL cannot be stored in PostgreSQL text; bidirectional overrides can disguise text in staff tools.
-INVISIBLE_CONTROLS = re.compile("[\x00\u202a-\u202e\u2066-\u2069]")
 USAGE = 'Send a JSON object like {"sender": "visitor-1", "message": "Is it safe?"}.'
 
 
@@ -57,7 +56,7 @@ def checked_fields(sender: Any, message: Any) -> Union[Tuple[str, str], str]:
     sender = SENDER_UNSAFE.sub("-", str(sender))
     if not sender or len(sender) > MAX_SENDER_CHARS:
         return f'"sender" must be 1 to {MAX_SENDER_CHARS} characters. {USAGE}'
-    return sender, INVISIBLE_CONTROLS.sub("", message)[:MAX_STORED_MESSAGE_CHARS]
+    return sender, UNSTORABLE.sub("", message)[:MAX_STORED_MESSAGE_CHARS]
 
 
 def checked_body(raw: bytes) -> Union[Dict[str, Any], str]:

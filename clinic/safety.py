@@ -60,7 +60,7 @@ class Category:
     # phrase regexes grouped by the phrase's first word ("" when it starts with `*`): only phrases whose
     # first word is in the message can match, so a message tries a few of them instead of a thousand
     phrases: Dict[str, Tuple[Pattern[str], ...]]
-    not_when: Tuple[Pattern[str], ...]
+    not_when: Dict[str, Tuple[Pattern[str], ...]]  # grouped the same way
     # Word lists that trigger together, one phrase from each: a named medicine and the treatment
     # ("will lamotrigine stop ketamine working") is a personal medication question however it is put.
     together: Tuple[Dict[str, Tuple[Pattern[str], ...]], ...] = ()
@@ -69,7 +69,7 @@ class Category:
         """True when a phrase matches outside the words that a `not_when` phrase covers: exceptions
         are local, so "I want to take my life back, but some days I want to kill myself" still counts."""
         probe = normalised + " "
-        for exception in self.not_when:
+        for exception in (p for word in {*probe.split(), ""} for p in self.not_when.get(word, ())):
             probe = exception.sub(" | ", probe)
         words = {*probe.split(), ""}
 
@@ -96,7 +96,7 @@ def load_categories(path: Path = PATTERNS_FILE) -> Dict[str, Category]:
         categories[name] = Category(
             name,
             by_first_word([str(p) for p in section.get("phrases") or []]),
-            tuple(phrase_pattern(str(p)) for p in section.get("not_when") or [] if str(p).strip()),
+            by_first_word([str(p) for p in section.get("not_when") or []]),
             tuple(by_first_word([str(p) for p in group]) for group in section.get("together") or [] if group),
         )
     return categories

@@ -31,12 +31,22 @@ def test_things_that_are_not_names_are_refused(typed: str) -> None:
     ("+1 (555) 234-5678", "+15552345678"),
     ("+44 20 7946 0958", "+442079460958"),
     ("0044 20 7946 0958", "+442079460958"),
+    ("011 44 20 7946 0958", "+442079460958"),        # the US way to dial abroad
+    ("+52 55 1234 5678", "+525512345678"),
+    ("+61 2 9374 4000", "+61293744000"),
+    ("(555) 876-5432", "+15558765432"),              # fictional 555 numbers are possible, so accepted
+    ("555.234.5678", "+15552345678"),
 ])
 def test_phone_numbers_are_normalised(typed: str, stored: str) -> None:
     assert normalise_phone(typed) == stored
 
 
-@pytest.mark.parametrize("typed", ["123", "555-1234", "055-123-4567", "555-023-4567", "+12", "12345678901234567"])
+@pytest.mark.parametrize("typed", ["123", "555-1234", "055-123-4567", "555-023-4567", "+12", "12345678901234567",
+                                   "12345",
+                                   "+999 12345678",              # no country has the code 999
+                                   "+44 20 7946",                # too short for the UK
+                                   "+52 55 1234 5678 9012",      # too long for Mexico
+                                   "+1 555 234 56789"])
 def test_incomplete_or_impossible_phone_numbers_are_refused(typed: str) -> None:
     assert normalise_phone(typed) is None
 
@@ -48,6 +58,9 @@ def test_incomplete_or_impossible_phone_numbers_are_refused(typed: str) -> None:
     ("ana@example", None, None),
     ("ana at example dot com", None, None),
     ("555-12", None, None),
+    ("+999 12345678 or ana@example.com", None, "ana@example.com"),
+    ("my mobile is +52 55 1234 5678", "+525512345678", None),
+    ("Ana, +44 20 7946 0958, ana@example.co.uk", "+442079460958", "ana@example.co.uk"),
 ])
 def test_phone_and_email_are_found_in_one_answer(typed: str, phone: str, email: str) -> None:
     assert find_contact_details(typed) == (phone, email)
