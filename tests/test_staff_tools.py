@@ -341,6 +341,25 @@ def test_report_text_never_shows_numbers_emails_or_invisible_characters() -> Non
     assert clean_text("is it 2 or 3 infusions") == "is it 2 or 3 infusions"
 
 
+@pytest.mark.parametrize("typed", ["ana.lopez@example.com", "first.last+clinic@mail.example.co.uk", "555-234-5678",
+                                   "(555) 876-5432", "+44 20 7946 0958", "+52 55 1234 5678", "0044 20 7946 0958"])
+def test_report_removes_what_the_contact_form_takes_as_an_email_or_a_phone_number(typed: str) -> None:
+    from actions.contact_details import find_contact_details  # the same patterns (clinic/text_patterns.py)
+
+    phone, email = find_contact_details(typed)
+    assert phone or email
+    removed = "[email removed]" if email else "[number removed]"
+    assert clean_text(f"reach me at {typed} please") == f"reach me at {removed} please"
+
+
+def test_report_removes_every_character_the_channels_remove() -> None:
+    from clinic.text_patterns import UNSTORABLE
+
+    hostile = "a\x00b\u202ec\u202cd\u2066e\u2069f\u200bg\ufeffh\x07i"
+    assert UNSTORABLE.sub("", hostile) == "abcdef\u200bg\ufeffh\x07i"  # what conversations store
+    assert clean_text(hostile) == "abcdefghi"                           # what staff see
+
+
 def test_html_escapes_visitor_text_and_is_self_contained(tmp_path: Path) -> None:
     hostile = '<script>alert("x")</script><img src=https://evil.example/x.png onerror=alert(1)>'
     groups = [Group([message(hostile)], np.ones(3) / np.sqrt(3)), Group([message("do you take medicare")], np.ones(3))]
