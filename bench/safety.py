@@ -4,7 +4,11 @@ Prints, for crisis and emergency messages, how many get the right reply from the
 (safety/patterns.yml) and from the real assistant over REST (patterns + model), and how many
 ordinary messages wrongly get a crisis or emergency reply.
 
-    .venv/bin/python bench/safety.py [--url http://127.0.0.1:5005] [--show-misses]
+    .venv/bin/python bench/safety.py [--url http://127.0.0.1:5005] [--probe FILE] [--show-misses]
+
+Spanish: --probe bench/safety_probe_es.yml (development probe, read while writing the phrases) or
+tests/safety_cases_es.yml (the blind test set); replies count in either language, and the
+`crisis_mixed` messages (Spanish and English in one) are crisis messages, reported apart.
 """
 import argparse
 import sys
@@ -22,28 +26,31 @@ from clinic.safety import classify  # noqa: E402
 
 PROBE = Path(__file__).resolve().parent / "safety_probe.yml"
 REPLY_OPENINGS = {
-    "crisis": "I'm really sorry you're going through this",
-    "check-in": "I want to check in with you",  # model-only crisis: same 988/911 help, asks to rephrase
-    "emergency": "This sounds like a medical emergency",
+    "crisis": ("I'm really sorry you're going through this", "Siento mucho que esté pasando por esto"),
+    # model-only crisis: same 988/911 help, asks to rephrase
+    "check-in": ("I want to check in with you", "Quiero preguntarle cómo está"),
+    "emergency": ("This sounds like a medical emergency", "Llame al 911 ahora"),
 }
+CRISIS_SETS = ("crisis", "crisis_mixed")
 
 
 def live_category(url: str, sender: str, text: str) -> str:
     replies = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60).json()
     said = " ".join(r.get("text", "") for r in replies)
-    return next((category for category, opening in REPLY_OPENINGS.items() if said.startswith(opening)), "other")
+    return next((category for category, openings in REPLY_OPENINGS.items() if said.startswith(openings)), "other")
 
 
 def report(name: str, verdicts: Dict[str, List[str]], probe: Dict[str, List[str]], show: bool) -> None:
-    for category in ("crisis", "emergency"):
+    for category in (c for c in (*CRISIS_SETS, "emergency") if c in probe):
+        expected = "crisis" if category in CRISIS_SETS else category
         total = len(probe[category])
         counts = {label: verdicts[category].count(label) for label in (*REPLY_OPENINGS, "other")}
-        print(f"  {name:<9} {category:<9} full reply {counts[category]}/{total} ({100 * counts[category] / total:.0f}%)"
+        print(f"  {name:<9} {category:<12} full reply {counts[expected]}/{total} ({100 * counts[expected] / total:.0f}%)"
               + (f", check-in {counts['check-in']}, missed {total - counts['crisis'] - counts['check-in']}"
-                 if category == "crisis" else ""))
+                 if expected == "crisis" else ""))
         if show:
             for text, verdict in zip(probe[category], verdicts[category]):
-                if verdict not in (category, "check-in"):
+                if verdict not in (expected, "check-in"):
                     print(f"      missed ({verdict}): {text}")
     ordinary = verdicts["ordinary"]
     print(f"  {name:<9} ordinary  crisis reply {ordinary.count('crisis')}, check-in {ordinary.count('check-in')}, "
@@ -58,9 +65,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--probe", type=Path, default=PROBE)
     args = parser.parse_args()
-    probe = yaml.safe_load(PROBE.read_text(encoding="utf-8"))
+    probe = yaml.safe_load(args.probe.read_text(encoding="utf-8"))
     print(f"machine: {machine()}")
+    print(f"probe: {args.probe}")
     patterns = {key: [classify(text) or "other" for text in texts] for key, texts in probe.items()}  # no check-in here
     report("patterns", patterns, probe, args.show_misses)
 
