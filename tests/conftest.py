@@ -71,6 +71,13 @@ def fill_form(visitor: Visitor, reason: str = "CRPS in my left foot") -> str:
     return texts(visitor.say("yes"))
 
 
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    if any(item.module.__name__ == "test_reproducible_training" for item in items):
+        from test_reproducible_training import start_second_training
+
+        start_second_training()
+
+
 @contextmanager
 def running(server: Assistant, timeout: float = 180) -> Iterator[Assistant]:
     """Starts the servers (showing the end of their logs if they fail to start) and stops them."""
