@@ -1,5 +1,6 @@
 """Checks the content staff edit (data/, domain.yml, sources/) and reports problems in plain words with
 file and line, then runs Rasa's own check (`rasa data validate`) and reports its findings the same way.
+Lines come from ruamel.yaml, which keeps where each key and item was read.
 
     .venv/bin/python -m clinic.content_check [--data data] [--domain domain.yml] [--no-rasa]
     scripts/staff.sh check          # the same, for staff
@@ -14,9 +15,11 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import yaml
+from ruamel.yaml import YAML, YAMLError
+from ruamel.yaml.scalarstring import LiteralScalarString
 
 from clinic.nlu_data import examples_of, normalise
 from clinic.settings import PROJECT_ROOT
@@ -45,11 +48,17 @@ class Problem:
         return f"{shown}:{self.line}: {self.message}"
 
 
-def line_of(lines: List[str], needle: str, start: int = 0) -> int:
-    for number, line in enumerate(lines[start:], start=start + 1):
-        if needle in line:
-            return number
-    return 1
+def key_line(node: Any, key: Any) -> int:
+    return node.lc.key(key)[0] + 1
+
+
+def example_lines(block: Dict) -> Iterator[Tuple[int, str]]:
+    """(line, text) of each line of a block's `examples: |`; a literal block keeps the file's lines."""
+    text = str(block.get("examples") or "")
+    if isinstance(block.get("examples"), LiteralScalarString):
+        first = block.lc.value("examples")[0] + 2  # the line after the '|'
+        return ((first + offset, line) for offset, line in enumerate(text.splitlines()))
+    return ((key_line(block, "examples"), line) for line in text.splitlines())
 
 
 def article_titles(articles_file: Path) -> List[str]:
@@ -62,7 +71,7 @@ def default_domain(data_dir: Path) -> Path:
     return beside if beside.is_file() else PROJECT_ROOT / "domain.yml"
 
 
-def yaml_problem(path: Path, lines: List[str], error: yaml.YAMLError) -> Problem:
+def yaml_problem(path: Path, lines: List[str], error: YAMLError) -> Problem:
     """A YAML error in plain words: what usually causes it, with the line shown."""
     mark = getattr(error, "problem_mark", None)
     line = mark.line + 1 if mark else 1
@@ -89,11 +98,12 @@ def yaml_problem(path: Path, lines: List[str], error: yaml.YAMLError) -> Problem
 
 
 def read_yaml(path: Path) -> Tuple[Optional[Any], List[Problem]]:
-    """The file's content, or None and the problem in plain words."""
+    """The file's content with its line information, or None and the problem in plain words. Read as
+    Rasa reads it (YAML 1.2, round-trip: a key written twice is an error)."""
     text = path.read_text(encoding="utf-8")
     try:
-        return yaml.safe_load(text) or {}, []
-    except yaml.YAMLError as error:
+        return YAML(typ="rt").load(text) or {}, []
+    except YAMLError as error:
         return None, [yaml_problem(path, text.splitlines(), error)]
 
 
@@ -104,28 +114,22 @@ def domain_intents(domain: Any) -> Set[str]:
     return names
 
 
-def misplaced_keys(path: Path, lines: List[str], content: Dict) -> List[Problem]:
+def misplaced_keys(path: Path, content: Dict) -> List[Problem]:
     """Top-level names that belong inside a block (usually a line that lost its indentation)."""
-    problems = []
-    for key in content:
-        if key not in DATA_FILE_KEYS:
-            line = next((n for n, text in enumerate(lines, 1) if text.startswith(f"{key}:")), 1)
-            problems.append(Problem(path, line, f"'{key}:' starts at the very left of the line, so it is not part of "
-                                                f"the block above it; indent it like the same line in another file "
-                                                f"(for example '  examples: |' has 2 spaces)"))
-    return problems
+    return [Problem(path, key_line(content, key), f"'{key}:' starts at the very left of the line, so it is not part "
+                                                  f"of the block above it; indent it like the same line in another "
+                                                  f"file (for example '  examples: |' has 2 spaces)")
+            for key in content if key not in DATA_FILE_KEYS]
 
 
-def check_buttons(responses: List[Tuple[Path, List[str], Dict]], intents: Optional[Set[str]],
-                  topics: Set[str]) -> List[Problem]:
+def check_buttons(responses: List[Tuple[Path, Dict]], intents: Optional[Set[str]], topics: Set[str]) -> List[Problem]:
     """Buttons whose payload goes nowhere: empty, or "/intent" naming an intent domain.yml does not list."""
     problems: List[Problem] = []
-    seen: Set[Tuple[Path, int]] = set()
-    for path, lines, named in responses:
+    seen: Set[Tuple[Path, int]] = set()  # buttons reused through a YAML anchor are one place
+    for path, named in responses:
         if not isinstance(named, dict):
             continue
         for name, variations in named.items():
-            start = line_of(lines, f"{name}:") - 1
             for variation in variations if isinstance(variations, list) else []:
                 buttons = variation.get("buttons") if isinstance(variation, dict) else None
                 for button in buttons if isinstance(buttons, list) else []:
@@ -133,10 +137,8 @@ def check_buttons(responses: List[Tuple[Path, List[str], Dict]], intents: Option
                         continue
                     title = str(button.get("title") or "").strip()
                     payload = str(button.get("payload") if button.get("payload") is not None else "").strip()
-                    line = line_of(lines, f"title: {title}", start) if title else start + 1
-                    if payload:
-                        payload_line = line_of(lines, payload, start)
-                        line = payload_line if payload_line > start else line
+                    line = (key_line(button, "payload") if payload else key_line(button, "title") if title
+                            else button.lc.line + 1)
                     problem = button_problem(name, title, payload, intents, topics)
                     if problem and (path, line) not in seen:
                         seen.add((path, line))
@@ -172,43 +174,39 @@ def check(data_dir: Path, articles_file: Path, domain_file: Optional[Path] = Non
     domain, domain_problems = read_yaml(domain_file)
     problems += domain_problems
     known_intents = domain_intents(domain) if domain is not None else None
-    responses: List[Tuple[Path, List[str], Dict]] = [(domain_file, domain_file.read_text(encoding="utf-8").splitlines(),
-                                                      (domain or {}).get("responses") or {})]
+    responses: List[Tuple[Path, Dict]] = [(domain_file, (domain or {}).get("responses") or {})]
 
     for path in sorted(data_dir.rglob("*.yml")):
         content, read_problems = read_yaml(path)
         problems += read_problems
         if content is None:
             continue
-        lines = path.read_text(encoding="utf-8").splitlines()
         if not isinstance(content, dict):
             problems.append(Problem(path, 1, "the file does not have the expected layout (version:, nlu:, responses:); "
                                              "compare it with another topic file"))
             continue
-        problems += misplaced_keys(path, lines, content)
-        responses.append((path, lines, content.get("responses") or {}))
+        problems += misplaced_keys(path, content)
+        responses.append((path, content.get("responses") or {}))
         for block in content.get("nlu") or []:
             intent = block.get("intent") if isinstance(block, dict) else None
             if not intent:
                 continue
-            start = line_of(lines, f"intent: {intent}") - 1
-            topic_place.setdefault(intent, (path, start + 1))
+            topic_place.setdefault(intent, (path, block.lc.line + 1))
             topic_examples.setdefault(intent, [])
-            for key in set(block) - NLU_BLOCK_KEYS:
-                problems.append(Problem(path, line_of(lines, f"{key}:", start), f"'{key}:' is not a word expected in "
+            for key in sorted(set(block) - NLU_BLOCK_KEYS):
+                problems.append(Problem(path, key_line(block, key), f"'{key}:' is not a word expected in "
                                         f"the topic '{intent}': check its spelling (it is usually 'examples:')"))
-            for loose in (l.strip() for l in str(block.get("examples") or "").splitlines()):
+            for line, text in example_lines(block):
+                loose = text.strip()
                 if loose and not loose.startswith("- "):
-                    problems.append(Problem(path, line_of(lines, loose, start), f"the example question \"{loose}\" "
-                                            "does not start with '- ', so it is not read; write it as '- ' + the question"))
-            for example in examples_of(block):
-                line = line_of(lines, f"- {example}", start)
-                examples[normalise(example)].append((intent, path, line))
-                topic_examples[intent].append(example)
+                    problems.append(Problem(path, line, f"the example question \"{loose}\" does not start with "
+                                                        "'- ', so it is not read; write it as '- ' + the question"))
+                for example in examples_of({"examples": text}):  # one line: its example, if it is one
+                    examples[normalise(example)].append((intent, path, line))
+                    topic_examples[intent].append(example)
         for name, variations in (content.get("responses") or {}).items():
-            line = line_of(lines, f"{name}:")
             texts = [v.get("text") for v in variations or [] if isinstance(v, dict) and v.get("text")]
-            answers[name] = (path, line, texts[0] if texts else None)
+            answers[name] = (path, key_line(content["responses"], name), texts[0] if texts else None)
 
     for intent, found in sorted(topic_examples.items()):
         if intent.startswith(f"{RETRIEVAL_INTENT}/") and len(found) < MIN_EXAMPLES_PER_TOPIC:

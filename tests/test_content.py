@@ -188,3 +188,10 @@ def test_rasa_findings_are_reported_in_plain_words_with_file_and_line(project_co
 
 def test_rasa_finds_nothing_in_the_real_content() -> None:
     assert rasa_validate(DATA, PROJECT_ROOT / "domain.yml", PROJECT_ROOT / "config.yml") == []
+
+
+def test_lines_come_from_the_yaml_not_from_searching_the_text(data_copy: Path) -> None:
+    """'how fast' is also the start of line 7; the loose example is on line 8."""
+    edited(data_copy / "faq" / "onset.yml", "    - how quickly does it kick in\n", "    how fast\n")
+    assert "onset.yml:8: the example question \"how fast\" does not start with '- '" in messages(data_copy)
+
