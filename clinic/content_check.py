@@ -1,6 +1,6 @@
 """Checks the content staff edit (data/, domain.yml, sources/) and reports problems in plain words with
-file and line, then runs Rasa's own check (`rasa data validate`) and reports its findings the same way.
-Lines come from ruamel.yaml, which keeps where each key and item was read.
+file and line, then runs Rasa's own check (its Validator, as `rasa data validate` does) and reports its
+findings the same way. Lines come from ruamel.yaml, which keeps where each key and item was read.
 
     .venv/bin/python -m clinic.content_check [--data data] [--domain domain.yml] [--no-rasa]
     scripts/staff.sh check          # the same, for staff
@@ -8,14 +8,17 @@ Lines come from ruamel.yaml, which keeps where each key and item was read.
 Exit status 0 when the content is fine, 1 when a problem was found.
 """
 import argparse
+import logging
 import os
 import re
-import subprocess
 import sys
+import warnings
 from collections import defaultdict
+from logging.handlers import BufferingHandler
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from unittest.mock import patch
 
 import yaml
 from ruamel.yaml import YAML, YAMLError
@@ -250,23 +253,23 @@ def check_source(path: Path, line: int, name: str, text: str, titles: List[str])
     return []
 
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Rasa's findings that matter to staff, in plain words. {0}, {1} are the names Rasa quotes.
+# Rasa's findings that matter to staff, in plain words. {0}, {1} are the names Rasa quotes; the key and
+# the quoted name tell where to look (a rule's '- intent: greeet' line).
 RASA_FINDINGS = [
     (re.compile(r"There is a message in the training data labeled with intent '([^']+)'\. This intent is not listed"),
-     "intent: {0}", "example questions are listed under '{0}', which is not an intent in domain.yml: fix the name "
-                    "(FAQ topics are written 'faq/<topic>') or add '{0}' to the intents list in domain.yml"),
+     "intent", "example questions are listed under '{0}', which is not an intent in domain.yml: fix the name "
+               "(FAQ topics are written 'faq/<topic>') or add '{0}' to the intents list in domain.yml"),
     (re.compile(r"The intent '([^']+)' is used in your stories, but it is not listed in the domain file"),
-     "intent: {0}", "a rule uses the intent '{0}', which is not in domain.yml's intents list"),
+     "intent", "a rule uses the intent '{0}', which is not in domain.yml's intents list"),
     (re.compile(r"The action '([^']+)' is used in the stories, but is not a valid utterance action"),
-     "action: {0}", "a rule uses the reply '{0}', which does not exist: fix the name or add the reply under "
-                    "'responses:' in domain.yml"),
+     "action", "a rule uses the reply '{0}', which does not exist: fix the name or add the reply under "
+               "'responses:' in domain.yml"),
     (re.compile(r"The action '([^']+)' is used in the '([^']+)' block, but it is not listed in the domain file"),
-     "action: {0}", "the rule '{1}' uses the action '{0}', which is not listed under 'actions:' in domain.yml"),
+     "action", "the rule '{1}' uses the action '{0}', which is not listed under 'actions:' in domain.yml"),
     (re.compile(r"The form '([^']+)' is used in the '([^']+)' block, but it is not listed"),
-     "active_loop: {0}", "the rule '{1}' uses the form '{0}', which is not listed under 'forms:' in domain.yml"),
+     "active_loop", "the rule '{1}' uses the form '{0}', which is not listed under 'forms:' in domain.yml"),
     (re.compile(r"The form slot '([^']+)' in form '([^']+)' is not present in the domain slots"),
-     "{0}", "the form '{1}' asks for '{0}', which is not listed under 'slots:' in domain.yml"),
+     "required_slots", "the form '{1}' asks for '{0}', which is not listed under 'slots:' in domain.yml"),
 ]
 # Said about every healthy project (intents set by code, form questions, several response files).
 RASA_NOISE = re.compile(r"is not found in the NLU training data|is not used in any story or rule|"
@@ -274,14 +277,26 @@ RASA_NOISE = re.compile(r"is not found in the NLU training data|is not used in a
                         r"was found labeled with multiple different intents")  # our check says it with file and line
 
 
-def locate(needle: str, files: List[Path]) -> Tuple[Path, int]:
-    """The first file and line that mentions `needle` (where staff should look)."""
+def scalar_places(node: Any, key: Any = None) -> Iterator[Tuple[int, Any, str]]:
+    """(line, key, value) of every scalar in a round-trip document; a list's items carry the list's key."""
+    pairs = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for name, child in pairs:
+        if isinstance(child, (dict, list)):
+            yield from scalar_places(child, name if isinstance(node, dict) else key)
+        elif isinstance(node, dict):
+            yield key_line(node, name), name, str(child)
+        else:
+            yield node.lc.item(name)[0] + 1, key, str(child)
+
+
+def locate(keys: Set[str], name: str, files: List[Path]) -> Tuple[Path, int]:
+    """The first file and line where `key: name` is written, or a list under `key` holds `name`."""
     for path in files:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for number, line in enumerate(lines, 1):
-            if needle in line:
-                return path, number
-    return files[0], 1
+        content, unreadable = read_yaml(path)
+        for line, key, value in [] if unreadable else scalar_places(content):
+            if key in keys and value == name:
+                return path, line
+    return files[-1], 1
 
 
 def schema_message(message: str) -> str:
@@ -295,59 +310,70 @@ def schema_message(message: str) -> str:
     return f"Rasa cannot read this part of the file: {message}"
 
 
-def rasa_findings(output: str, returncode: int, data_dir: Path, domain_file: Path) -> List[Problem]:
-    """`rasa data validate` output as problems in plain words, with the file and line where Rasa is silent."""
+def rasa_findings(warned: List[str], logged: List[str], valid: bool, data_dir: Path, domain_file: Path) -> List[Problem]:
+    """What Rasa's Validator warned and logged, as problems in plain words with the file and line."""
     files = [*sorted(data_dir.rglob("*.yml")), domain_file]
-    lines = ANSI.sub("", output).splitlines()
-    problems: List[Problem] = []
-    seen: Set[str] = set()
-
-    def add(path: Path, line: int, message: str, key: Optional[str] = None) -> None:
-        key = key or message  # one message per place for schema errors (the first is the cause)
-        if key not in seen:
-            seen.add(key)
-            problems.append(Problem(path, line, message))
-
-    place: Optional[Tuple[Path, int]] = None
-    for raw in lines:
-        line = raw.strip()
-        where = re.match(r"in (.+?):(\d+):$", line)  # schema errors: "in data/x.yml:12:" then the message
-        if where:
-            path = Path(where.group(1))
-            place = (path if path.is_absolute() else PROJECT_ROOT / path, int(where.group(2)))
-            continue
-        if place and raw.startswith("    "):
-            add(place[0], place[1], schema_message(line), key=f"{place[0]}:{place[1]}")
-            continue
-        place = None
-        for pattern, needle, message in RASA_FINDINGS:
-            found = pattern.search(line)
+    problems: Dict[str, Problem] = {}  # one problem per message
+    for said in warned:
+        for pattern, key, message in RASA_FINDINGS:
+            found = pattern.search(said)
             if found:
-                path, number = locate(needle.format(*found.groups()), files)
-                add(path, number, message.format(*found.groups()))
+                text = message.format(*found.groups())
+                problems.setdefault(text, Problem(*locate({key}, found.group(1), files), text))
                 break
-        else:
-            if RASA_NOISE.search(line) or re.search(r"validation completed with errors|Failed to validate", line):
-                continue
-            if re.search(r"Exception\b|\s(ERROR|WARNING)\s", line) and "Warning:" not in line:
-                add(domain_file, 1, f"Rasa reports: {line.split(' - ', 1)[-1]}")
-    if returncode != 0 and not problems:
-        meaningful = [l.strip() for l in lines if l.strip() and "Warning" not in l and not l.startswith("  ")
-                      and " INFO " not in l]
-        problems.append(Problem(domain_file, 1, "Rasa's own check failed: " + " ".join(meaningful[-3:])[-400:]))
-    return problems
+    for said in logged:  # story conflicts, errors
+        if not RASA_NOISE.search(said):
+            story = re.search(r"predicted in '([^']+)'", said)  # a conflict: where the first rule is
+            path, line = locate({"rule", "story"}, story.group(1), files) if story else (domain_file, 1)
+            text = "Rasa reports: " + " ".join(said.split())
+            problems.setdefault(text, Problem(path, line, text))
+    if not valid and not problems:
+        unexplained = [said for said in warned if not RASA_NOISE.search(said)]
+        problems[""] = Problem(domain_file, 1, "Rasa's own check failed: " + " ".join(unexplained)[-400:])
+    return list(problems.values())
 
 
 def rasa_validate(data_dir: Path, domain_file: Path, config_file: Path) -> List[Problem]:
-    """Runs `rasa data validate` on the content and returns its findings in plain words."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}  # its findings are warnings
-    env.update({"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
-    rasa = Path(sys.executable).parent / "rasa"
-    result = subprocess.run(
-        [str(rasa), "data", "validate", "--data", str(data_dir), "--domain", str(domain_file), "--config", str(config_file)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    return rasa_findings(result.stdout + "\n" + result.stderr, result.returncode, data_dir, domain_file)
+    """Rasa's own check of the content, as `rasa data validate` runs it (rasa/cli/utils.py,
+    validate_files), in this process; its findings in plain words."""
+    # Rasa imports TensorFlow, whose start-up notes would fill the staff member's terminal.
+    for name, value in (("TF_CPP_MIN_LOG_LEVEL", "2"), ("RASA_TELEMETRY_ENABLED", "false")):
+        os.environ.setdefault(name, value)
+    from rasa.shared.exceptions import RasaException
+    from rasa.shared.importers.importer import TrainingDataImporter
+    from rasa.shared.utils.validation import YamlValidationException
+    from rasa.validator import Validator
+
+    records, rasa_logger = BufferingHandler(capacity=10_000), logging.getLogger("rasa")
+    records.setLevel(logging.WARNING)  # story conflicts; its progress notes are INFO
+    rasa_logger.addHandler(records)
+    try:
+        # LOG_LEVEL: Rasa's progress bars stay off the staff member's terminal.
+        with warnings.catch_warnings(record=True) as warned, patch.dict(os.environ, LOG_LEVEL="WARNING"):
+            warnings.simplefilter("always")  # Rasa's findings are warnings, each said once per place otherwise
+            importer = TrainingDataImporter.load_from_config(
+                config_path=str(config_file), domain_path=str(domain_file), training_data_paths=[str(data_dir)])
+            validator = Validator.from_importer(importer)
+            if validator.domain.is_empty():
+                said = " ".join(str(w.message) for w in warned)
+                return [Problem(domain_file, 1, f"Rasa's own check failed: it read no domain. {said}"[:500])]
+            checks = [validator.verify_domain_validity(), validator.verify_actions_in_stories_rules(),
+                      validator.verify_forms_in_stories_rules(), validator.verify_form_slots(),
+                      validator.verify_slot_mappings(), validator.verify_nlu(), validator.verify_story_structure()]
+    except YamlValidationException as error:
+        path = Path(error.filename) if error.filename else domain_file
+        path = path if path.is_absolute() else PROJECT_ROOT / path
+        # Rasa's own lines for its schema errors (from ruamel.yaml's line information), one message a line
+        places = {error._line_number_for_path(error.content, entry.path) or 1: str(entry)
+                  for entry in reversed(error.validation_errors or [])}
+        return [Problem(path, line, schema_message(said)) for line, said in sorted(places.items())] or \
+            [Problem(path, 1, f"Rasa cannot read this file: {error}")]
+    except RasaException as error:
+        return [Problem(domain_file, 1, f"Rasa reports: {type(error).__name__}: {error}")]
+    finally:
+        rasa_logger.removeHandler(records)
+    logged = [record.getMessage() for record in records.buffer]
+    return rasa_findings([str(w.message) for w in warned], logged, all(checks), data_dir, domain_file)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -356,7 +382,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--articles", type=Path, default=PROJECT_ROOT / "sources" / "articles.yml")
     parser.add_argument("--domain", type=Path, help="default: domain.yml beside the data folder")
     parser.add_argument("--config", type=Path, help="default: config.yml beside the data folder")
-    parser.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate` (about 15 s)")
+    parser.add_argument("--no-rasa", action="store_true", help="skip Rasa's own check (about 15 s)")
     args = parser.parse_args(argv)
     domain = args.domain or default_domain(args.data)
     problems = check(args.data, args.articles, domain)

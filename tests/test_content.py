@@ -195,3 +195,14 @@ def test_lines_come_from_the_yaml_not_from_searching_the_text(data_copy: Path) -
     edited(data_copy / "faq" / "onset.yml", "    - how quickly does it kick in\n", "    how fast\n")
     assert "onset.yml:8: the example question \"how fast\" does not start with '- '" in messages(data_copy)
 
+
+def test_a_story_conflict_is_reported_at_the_story_without_noise(project_copy: Path, capfd: pytest.CaptureFixture) -> None:
+    stories = project_copy / "data" / "stories.yml"
+    stories.write_text('version: "3.1"\nstories:\n'
+                       '- story: greet then hello\n  steps:\n  - intent: greet\n  - action: utter_greet\n'
+                       '- story: greet then bot\n  steps:\n  - intent: greet\n  - action: utter_iamabot\n')
+    problems = rasa_validate(project_copy / "data", project_copy / "domain.yml", project_copy / "config.yml")
+    found = "\n".join(f"{p.path.name}:{p.line}: {p.message}" for p in problems)
+    assert "Rasa reports: Story structure conflict after intent 'greet':" in found and len(problems) == 1, found
+    assert problems[0].path == stories and problems[0].line in (3, 7), found
+    assert "Processed story blocks" not in capfd.readouterr().err  # Rasa's progress bar stays off the terminal
