@@ -427,6 +427,25 @@ def test_quality_report_html_from_a_results_folder(tmp_path: Path) -> None:
     assert_self_contained(page)
 
 
+def test_quality_report_escapes_what_the_data_and_visitors_wrote(tmp_path: Path) -> None:
+    """Example questions are visitors' words and topic names are staff's: the template escapes them all."""
+    folder = fake_results(tmp_path / "results")
+    report = json.loads((folder / quality.TOPIC_REPORT).read_text())
+    report["faq/<script>alert(1)</script>"] = {"precision": 0.5, "recall": 0.2, "f1-score": 0.3, "support": 7,
+                                               "confused_with": {"faq/<img src=x onerror=alert(2)>": 3}}
+    (folder / quality.TOPIC_REPORT).write_text(json.dumps(report))
+    (folder / quality.TOPIC_ERRORS).write_text(json.dumps([
+        {"text": "<script>alert('x')</script> & \"more\"", "intent_response_key_target": "faq/<b>duration</b>",
+         "intent_response_key_prediction": {"name": "faq/<i>onset</i>", "confidence": 0.5}}]))
+    page = quality.render(folder, folds=3)
+    assert "<script" not in page and "<img src=x" not in page and "<b>duration" not in page and "<i>onset" not in page
+    assert "<td>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;more&quot;</td>" in page
+    assert "<tr><td>faq/&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
+    assert "Weakest: faq/&lt;script&gt;alert(1)&lt;/script&gt;." in page
+    assert "faq/&lt;img src=x onerror=alert(2)&gt; (3)" in page
+    assert_self_contained(page)
+
+
 def test_quality_report_without_results_says_so(tmp_path: Path) -> None:
     result = staff("quality", "--from-results", str(tmp_path), "--out", str(tmp_path))
     assert result.returncode == 1 and "is it a cross-validation results folder?" in result.stderr

@@ -9,7 +9,6 @@ The HTML page shows, per topic, precision and recall, which topics it is mixed u
 questions that went to the wrong topic, and embeds the confusion matrix pictures Rasa draws.
 """
 import base64
-import html
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from clinic.staff.models import StaffError
-from clinic.staff.unanswered import page
+from clinic.staff.unanswered import TEMPLATES
 
 TOPIC_REPORT = "response_selection_report.json"
 TOPIC_ERRORS = "response_selection_errors.json"
@@ -58,22 +57,9 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _image(path: Path, alt: str) -> str:
-    if not path.is_file():
-        return f"<p class=\"muted\">(No picture: {html.escape(path.name)} was not written.)</p>"
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"<img alt=\"{html.escape(alt)}\" style=\"max-width:100%;height:auto\" src=\"data:image/png;base64,{data}\">"
-
-
-def _score_cell(value: float) -> str:
-    colour = "#c9ecd1" if value >= 0.95 else "#fff1b8" if value >= 0.85 else "#ffd2cc"
-    return f"<td class=\"n\" style=\"background:{colour}\">{value:.2f}</td>"
-
-
-def _mixed_up(entry: Dict[str, Any]) -> str:
-    confused = entry.get("confused_with") or {}
-    return ", ".join(f"{html.escape(str(name))} ({count})" for name, count in
-                     sorted(confused.items(), key=lambda kv: -kv[1]))
+def _picture(path: Path) -> Dict[str, Optional[str]]:
+    data = base64.b64encode(path.read_bytes()).decode("ascii") if path.is_file() else None
+    return {"name": path.name, "data": data}
 
 
 def per_label_rows(report: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -83,77 +69,40 @@ def per_label_rows(report: Dict[str, Any]) -> List[Dict[str, Any]]:
     return sorted(rows, key=lambda r: (r.get("f1-score", 0.0), r["label"]))
 
 
-def _table(rows: List[Dict[str, Any]], what: str) -> str:
-    e = html.escape
-    body = []
-    for row in rows:
-        body.append(f"<tr><td>{e(str(row['label']))}</td>{_score_cell(float(row.get('precision', 0)))}"
-                    f"{_score_cell(float(row.get('recall', 0)))}{_score_cell(float(row.get('f1-score', 0)))}"
-                    f"<td class=\"n\">{int(row.get('support', 0))}</td><td>{_mixed_up(row) or '&ndash;'}</td></tr>")
-    return (f"<table><thead><tr><th>{e(what)}</th><th>Precision</th><th>Recall</th><th>F1</th><th>Examples</th>"
-            f"<th>Mixed up with (times)</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
+def _table_rows(report: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return [{"label": str(row["label"]), "precision": float(row.get("precision", 0)), "recall": float(row.get("recall", 0)),
+             "f1": float(row.get("f1-score", 0)), "support": int(row.get("support", 0)),
+             "confused": sorted((row.get("confused_with") or {}).items(), key=lambda kv: -kv[1])}
+            for row in per_label_rows(report)]
 
 
-def _errors(errors: Optional[List[Dict[str, Any]]]) -> str:
-    if not errors:
-        return "<p>Every example question went to its own topic.</p>"
-    e = html.escape
-    rows = []
+def _error_rows(errors: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The examples taken for another topic, by topic, the most confident mistakes first."""
     ordered = sorted(errors, key=lambda x: (str(x.get("intent_response_key_target")),
                                             -float((x.get("intent_response_key_prediction") or {}).get("confidence") or 0)))
-    for error in ordered[:MAX_ERRORS_SHOWN]:
-        predicted = error.get("intent_response_key_prediction") or {}
-        rows.append(f"<tr><td>{e(str(error.get('text', '')))}</td><td>{e(str(error.get('intent_response_key_target', '')))}</td>"
-                    f"<td>{e(str(predicted.get('name', '')))}</td>"
-                    f"<td class=\"n\">{float(predicted.get('confidence') or 0):.2f}</td></tr>")
-    more = (f"<p class=\"muted\">{len(errors) - MAX_ERRORS_SHOWN} more in {TOPIC_ERRORS}.</p>"
-            if len(errors) > MAX_ERRORS_SHOWN else "")
-    return ("<table><thead><tr><th>Example question</th><th>Written under</th><th>Taken for</th><th>Confidence</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}")
+    return [{"text": str(error.get("text", "")), "target": str(error.get("intent_response_key_target", "")),
+             "predicted": str((error.get("intent_response_key_prediction") or {}).get("name", "")),
+             "confidence": float((error.get("intent_response_key_prediction") or {}).get("confidence") or 0)}
+            for error in ordered[:MAX_ERRORS_SHOWN]]
 
 
 def render(results: Path, folds: Optional[int] = None) -> str:
-    """The report's HTML, self-contained (pictures embedded), from a `rasa test nlu` results folder."""
+    """The report's HTML, self-contained (pictures embedded), from a `rasa test nlu` results folder; the
+    page is templates/quality.html, where Jinja2 escapes every value (example questions are visitors' words)."""
     topics = _read_json(results / TOPIC_REPORT)
     if not isinstance(topics, dict):
         raise StaffError(f"{results} has no {TOPIC_REPORT}: is it a cross-validation results folder?")
     intents = _read_json(results / INTENT_REPORT) or {}
-    e = html.escape
-    accuracy = float(topics.get("accuracy", 0.0))
-    rows = per_label_rows(topics)
-    weak = [r for r in rows if float(r.get("f1-score", 0)) < 0.85]
-    how = f"{folds}-fold cross-validation" if folds else "cross-validation"
-    parts = [
-        "<h1>Content quality: which topics the assistant mixes up</h1>",
-        f"<p class=\"muted\">{e(how)} of the example questions in data/ &middot; results from {e(str(results))} &middot; "
-        f"{datetime.fromtimestamp((results / TOPIC_REPORT).stat().st_mtime):%Y-%m-%d %H:%M}</p>",
-        "<div class=\"box\"><b>How to read this.</b> Each example question was given to a model trained "
-        "<i>without</i> it, as if a visitor had asked it. <b>Recall</b>: of the questions written under a topic, the "
-        "share that got that topic (low: visitors asking this get another answer). <b>Precision</b>: of the questions "
-        "the assistant put under a topic, the share that belonged there (low: other questions get this answer). "
-        "Green is 0.95 or more, yellow 0.85 or more, red below. To fix a weak topic, look at its wrong examples below: "
-        "reword examples that could belong to both topics, move an example that is in the wrong file, or add "
-        "examples that say what makes the topic different. Then run this report again.</div>",
-        f"<h2>Topics</h2><p>The right topic was chosen for <b>{accuracy:.1%}</b> of "
-        f"{int((topics.get('weighted avg') or {}).get('support', 0))} example questions. "
-        + (f"Weakest: {', '.join(e(str(r['label'])) for r in weak)}." if weak else "No topic is below 0.85.")
-        + " Weakest first.</p>",
-        _table(rows, "Topic"),
-        "<h2>Which topic was taken for which</h2><p>Rows: the topic a question was written under; columns: the "
-        "topic the assistant chose. The diagonal is right; every number off it is a mix-up.</p>",
-        _image(results / TOPIC_MATRIX, "topic confusion matrix"),
-        "<h2>Example questions that went to the wrong topic</h2>",
-        _errors(_read_json(results / TOPIC_ERRORS)),
-    ]
-    if intents:
-        parts += [
-            "<h2>Kinds of message</h2><p>Before choosing a topic the assistant decides what kind of message it is "
-            "(an FAQ question, a greeting, out of scope, a contact request, ...). <i>nlu_fallback</i> means it was "
-            "unsure and would ask the visitor to rephrase.</p>",
-            _table(per_label_rows(intents), "Kind"),
-            _image(results / INTENT_MATRIX, "message kind confusion matrix"),
-        ]
-    return page("Content quality report", "\n".join(parts))
+    errors = _read_json(results / TOPIC_ERRORS) or []
+    rows = _table_rows(topics)
+    return TEMPLATES.get_template("quality.html").render(
+        title="Content quality report", how=f"{folds}-fold cross-validation" if folds else "cross-validation",
+        results=str(results), written=f"{datetime.fromtimestamp((results / TOPIC_REPORT).stat().st_mtime):%Y-%m-%d %H:%M}",
+        accuracy=f"{float(topics.get('accuracy', 0.0)):.1%}",
+        questions=int((topics.get("weighted avg") or {}).get("support", 0)),
+        weak=[row["label"] for row in rows if row["f1"] < 0.85], topics=rows, topic_matrix=_picture(results / TOPIC_MATRIX),
+        errors=_error_rows(errors), more=max(0, len(errors) - MAX_ERRORS_SHOWN), errors_file=TOPIC_ERRORS,
+        intents=_table_rows(intents), intent_matrix=_picture(results / INTENT_MATRIX))
 
 
 def build_report(results: Path, out_file: Path, folds: Optional[int] = None) -> Path:
