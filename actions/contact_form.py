@@ -22,7 +22,7 @@ MAX_INVALID_ANSWERS = 3
 NO_REASON = "(not given)"
 
 # Messages that leave or pause the form whatever the pending question is (rules in data/contact_form.yml).
-ALWAYS_INTERRUPT = {"crisis", "crisis_possible", "emergency", "sensitive_data", "stop", "goodbye",
+ALWAYS_INTERRUPT = {"crisis", "crisis_possible", "medical_advice_check_in", "emergency", "sensitive_data", "stop", "goodbye",
                     "message_too_long", "empty_message"}
 # Messages that pause the form only when they are questions: "weekday mornings" may look like an FAQ
 # about opening hours to the model, but it is the answer to "when should they call you?".

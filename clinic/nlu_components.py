@@ -162,12 +162,19 @@ class FaqFallbackClassifier(FallbackClassifier):
             # ... also when the model gives it this much, even if another intent comes first: missing
             # a crisis costs more than a gentle check-in (chosen by cross-validation: README, "Safety").
             "check_in_thresholds": {"crisis": 0.25},
+            # A phrase verdict that the model also reads as a possible crisis: the phrase's reply
+            # stays (a medication question is always declined), and the crisis help follows it.
+            # "read that ketamine and alcohol together can stop your breathing. how much would i
+            # need, i just want it over" names a medicine and the treatment.
+            "check_in_after": {"medical_advice": "medical_advice_check_in"},
         }
 
     def process(self, messages: List[Message]) -> List[Message]:
         undecided = []
         for message in messages:
             verdict = message.get(GUARD_VERDICT)
+            if verdict in self.component_config["check_in_after"] and self._likely_crisis(message):
+                verdict = self.component_config["check_in_after"][verdict]
             if verdict:
                 forced = {INTENT_NAME_KEY: verdict, "confidence": 1.0}
                 # add_to_output: for a message without words no classifier ran to make these outputs.
@@ -177,16 +184,20 @@ class FaqFallbackClassifier(FallbackClassifier):
                 undecided.append(message)
         super().process(undecided)
         renamed = self.component_config["model_only_intents"] or {}
-        thresholds = self.component_config["check_in_thresholds"] or {}
         for message in undecided:
             intent = message.data.get(INTENT) or {}
-            likely = [r for r in message.data.get(INTENT_RANKING_KEY) or []
-                      if r.get(INTENT_NAME_KEY) in thresholds and r.get("confidence", 0.0) >= thresholds[r[INTENT_NAME_KEY]]]
+            likely = self._likely_crisis(message)
             if likely:
                 intent = likely[0]
             if intent.get(INTENT_NAME_KEY) in renamed:
                 message.set(INTENT, {**intent, INTENT_NAME_KEY: renamed[intent[INTENT_NAME_KEY]]}, add_to_output=True)
         return messages
+
+    def _likely_crisis(self, message: Message) -> List[Dict[Text, Any]]:
+        """The model's rankings at or over their check-in threshold (crisis at 0.25)."""
+        thresholds = self.component_config["check_in_thresholds"] or {}
+        return [r for r in message.data.get(INTENT_RANKING_KEY) or []
+                if r.get(INTENT_NAME_KEY) in thresholds and r.get("confidence", 0.0) >= thresholds[r[INTENT_NAME_KEY]]]
 
     def _should_fallback(self, message: Message) -> bool:
         return super()._should_fallback(message) or self._response_unsure(message)

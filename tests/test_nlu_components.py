@@ -92,3 +92,13 @@ def test_guard_verdict_overrides_the_model() -> None:
     message = faq_message(0.9)
     message.set("message_guard", "message_too_long")
     assert fallback(message).get("intent")["name"] == "message_too_long"
+
+
+def test_a_medication_question_the_model_also_reads_as_a_crisis_gets_the_crisis_help_after_the_refusal() -> None:
+    """The phrase verdict stays (the refusal is given on every machine); the model adds the help."""
+    message = ranked(crisis=0.3, faq=0.6, greet=0.1)
+    message.set("message_guard", "medical_advice")
+    assert fallback(message).get("intent")["name"] == "medical_advice_check_in"
+    calm = ranked(faq=0.8, crisis=0.15, greet=0.05)
+    calm.set("message_guard", "medical_advice")
+    assert fallback(calm).get("intent")["name"] == "medical_advice"
